@@ -1,0 +1,73 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// TypeApplyEvent applies one verified inbound event.
+const TypeApplyEvent = "event:apply"
+
+// ApplyEvent carries the whole event, not a reference to its inbox row: when
+// Postgres is down the receiver accepts an event through the queue alone,
+// and the worker writes the inbox row.
+type ApplyEvent struct {
+	Source     string          `json:"source"`
+	Kind       string          `json:"kind"`
+	EventID    string          `json:"event_id"`
+	EventType  string          `json:"event_type"`
+	OccurredAt time.Time       `json:"occurred_at"`
+	Payload    json.RawMessage `json:"payload"`
+}
+
+// TaskID is the event's idempotency key in the queue.
+func (e ApplyEvent) TaskID() string {
+	return e.Source + ":" + e.EventID
+}
+
+// Options for applying an event: its own queue; 14 retries of asynq's
+// default backoff (n⁴ s plus jitter) span about a day, so a Postgres outage
+// does not exhaust them;
+// a timeout far above a normal apply; and retention long enough to absorb
+// providers' redeliveries cheaply before they reach Postgres.
+var applyEventOptions = []asynq.Option{
+	asynq.Queue(QueueInbound),
+	asynq.MaxRetry(14),
+	asynq.Timeout(30 * time.Second),
+	asynq.Retention(24 * time.Hour),
+}
+
+// NewApplyEventTask builds the task for e.
+func NewApplyEventTask(e ApplyEvent) (*asynq.Task, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s task: %w", TypeApplyEvent, err)
+	}
+	opts := append([]asynq.Option{asynq.TaskID(e.TaskID())}, applyEventOptions...)
+	return asynq.NewTask(TypeApplyEvent, b, opts...), nil
+}
+
+// ParseApplyEvent decodes a task payload.
+func ParseApplyEvent(payload []byte) (ApplyEvent, error) {
+	var e ApplyEvent
+	if err := json.Unmarshal(payload, &e); err != nil {
+		return ApplyEvent{}, fmt.Errorf("decode %s payload: %w", TypeApplyEvent, err)
+	}
+	if e.Source == "" || e.EventID == "" || e.EventType == "" {
+		return ApplyEvent{}, fmt.Errorf("decode %s payload: source, event_id and event_type are required", TypeApplyEvent)
+	}
+	return e, nil
+}
+
+// EnqueueApplyEvent enqueues e, once per event ID.
+func (c *Client) EnqueueApplyEvent(ctx context.Context, e ApplyEvent) (Outcome, error) {
+	t, err := NewApplyEventTask(e)
+	if err != nil {
+		return 0, err
+	}
+	return c.enqueue(ctx, t)
+}

@@ -1,0 +1,73 @@
+// Package jobs is the contract between the receiver and the worker: task
+// types, their payloads, the queue and retry options each type runs with,
+// and an enqueuer that reports a redelivered task as a duplicate rather
+// than as an error.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+)
+
+// Queues. Inbound events have a queue of their own so that a backlog of one
+// kind of work never starves another.
+const (
+	QueueInbound = "inbound"
+)
+
+// Queues maps every queue to its asynq priority weight.
+var Queues = map[string]int{
+	QueueInbound: 10,
+}
+
+// Outcome is what an enqueue did.
+type Outcome int
+
+const (
+	// Enqueued: a new task is waiting for a worker.
+	Enqueued Outcome = iota + 1
+	// Duplicate: a task with the same ID is already queued, running or
+	// retained as done, so nothing was added.
+	Duplicate
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Enqueued:
+		return "enqueued"
+	case Duplicate:
+		return "duplicate"
+	}
+	return "unknown"
+}
+
+// Client enqueues tasks.
+type Client struct {
+	c *asynq.Client
+}
+
+// NewClient returns a client for the Redis at opt.
+func NewClient(opt asynq.RedisConnOpt) *Client {
+	return &Client{c: asynq.NewClient(opt)}
+}
+
+// Close releases the Redis connection.
+func (c *Client) Close() error {
+	return c.c.Close()
+}
+
+// enqueue adds t; a task ID conflict is reported as Duplicate, because the
+// task ID is the idempotency key of the work it names.
+func (c *Client) enqueue(ctx context.Context, t *asynq.Task) (Outcome, error) {
+	_, err := c.c.EnqueueContext(ctx, t)
+	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
+		return Duplicate, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("enqueue %s: %w", t.Type(), err)
+	}
+	return Enqueued, nil
+}

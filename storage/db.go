@@ -1,0 +1,46 @@
+// Package storage owns seatsync's Postgres schema and every SQL statement:
+// migrations, the transaction helper, row types and the translation of
+// driver errors into the sentinels callers branch on.
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // registers the "postgres" driver
+)
+
+// DB is the connection pool. Reads that need no transaction are methods on
+// DB; writes that must commit together are methods on Tx (see InTx).
+type DB struct {
+	x *sqlx.DB
+}
+
+// Open prepares a connection pool. It does not connect: a receiver must be
+// able to start, and take events through the queue, while Postgres is down.
+// Call Ping to check the connection.
+func Open(url string) (*DB, error) {
+	x, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	x.SetMaxOpenConns(20)
+	x.SetMaxIdleConns(20)
+	x.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{x: x}, nil
+}
+
+// Ping reports whether Postgres answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.x.PingContext(ctx); err != nil {
+		return wrapf(err, "connect to postgres")
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error {
+	return db.x.Close()
+}

@@ -1,0 +1,122 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Inbox event statuses. An event leaves "received" exactly once.
+const (
+	InboxReceived = "received"
+	InboxApplied  = "applied"
+	InboxStale    = "stale"
+	InboxFailed   = "failed"
+)
+
+// InboxEvent is one inbound event as it was received, and what became of it.
+type InboxEvent struct {
+	ID          int64      `db:"id"`
+	Source      string     `db:"source"`
+	Kind        string     `db:"kind"`
+	EventID     string     `db:"event_id"`
+	EventType   string     `db:"event_type"`
+	OccurredAt  time.Time  `db:"occurred_at"`
+	Payload     []byte     `db:"payload"`
+	Status      string     `db:"status"`
+	Error       string     `db:"error"`
+	ReceivedAt  time.Time  `db:"received_at"`
+	ProcessedAt *time.Time `db:"processed_at"`
+}
+
+const insertInboxEvent = `
+INSERT INTO inbox_events (source, kind, event_id, event_type, occurred_at, payload)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (source, event_id) DO NOTHING`
+
+// InsertInboxEvent records a received event. It reports false, and changes
+// nothing, when the event was already recorded: a redelivery.
+func (db *DB) InsertInboxEvent(ctx context.Context, ev InboxEvent) (inserted bool, err error) {
+	res, err := db.x.ExecContext(ctx, insertInboxEvent,
+		ev.Source, ev.Kind, ev.EventID, ev.EventType, ev.OccurredAt, ev.Payload)
+	if err != nil {
+		return false, wrapf(err, "insert inbox event %s/%s", ev.Source, ev.EventID)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("insert inbox event %s/%s: %w", ev.Source, ev.EventID, err)
+	}
+	return n == 1, nil
+}
+
+// ClaimInboxEvent makes sure the event has its inbox row (the receiver may
+// have accepted it through the queue alone while Postgres was down), locks
+// that row until the transaction ends and returns it as it stands. Callers
+// apply the event only while its status is still InboxReceived; the lock
+// makes concurrent deliveries of the same event wait and then see the final
+// status.
+func (tx *Tx) ClaimInboxEvent(ctx context.Context, ev InboxEvent) (InboxEvent, error) {
+	if _, err := tx.x.ExecContext(ctx, insertInboxEvent,
+		ev.Source, ev.Kind, ev.EventID, ev.EventType, ev.OccurredAt, ev.Payload); err != nil {
+		return InboxEvent{}, wrapf(err, "record inbox event %s/%s", ev.Source, ev.EventID)
+	}
+	var got InboxEvent
+	err := tx.x.GetContext(ctx, &got, `
+		SELECT * FROM inbox_events
+		WHERE source = $1 AND event_id = $2
+		FOR UPDATE`, ev.Source, ev.EventID)
+	if err != nil {
+		return InboxEvent{}, wrapf(err, "lock inbox event %s/%s", ev.Source, ev.EventID)
+	}
+	return got, nil
+}
+
+// FinishInboxEvent records the outcome of applying an event.
+func (tx *Tx) FinishInboxEvent(ctx context.Context, id int64, status, reason string) error {
+	_, err := tx.x.ExecContext(ctx, `
+		UPDATE inbox_events SET status = $2, error = $3, processed_at = now()
+		WHERE id = $1`, id, status, reason)
+	if err != nil {
+		return wrapf(err, "finish inbox event %d", id)
+	}
+	return nil
+}
+
+// UnprocessedInboxEvents lists events received before `before` that were
+// never applied, oldest first. FOR UPDATE SKIP LOCKED keeps concurrent
+// sweepers off each other's rows and off rows a worker is applying.
+func (tx *Tx) UnprocessedInboxEvents(ctx context.Context, before time.Time, limit int) ([]InboxEvent, error) {
+	var evs []InboxEvent
+	err := tx.x.SelectContext(ctx, &evs, `
+		SELECT * FROM inbox_events
+		WHERE status = 'received' AND received_at < $1
+		ORDER BY received_at
+		LIMIT $2
+		FOR UPDATE SKIP LOCKED`, before, limit)
+	if err != nil {
+		return nil, wrapf(err, "list unprocessed inbox events")
+	}
+	return evs, nil
+}
+
+// InboxEventByID returns one recorded event by source and provider event id.
+func (db *DB) InboxEventByID(ctx context.Context, source, eventID string) (InboxEvent, error) {
+	var ev InboxEvent
+	err := db.x.GetContext(ctx, &ev, `SELECT * FROM inbox_events WHERE source = $1 AND event_id = $2`, source, eventID)
+	if err != nil {
+		return InboxEvent{}, wrapf(err, "inbox event %s/%s", source, eventID)
+	}
+	return ev, nil
+}
+
+// GiveUpInboxEvent marks an event failed when the queue stops retrying it,
+// unless it was applied meanwhile.
+func (db *DB) GiveUpInboxEvent(ctx context.Context, source, eventID, reason string) error {
+	_, err := db.x.ExecContext(ctx, `
+		UPDATE inbox_events SET status = 'failed', error = $3, processed_at = now()
+		WHERE source = $1 AND event_id = $2 AND status = 'received'`, source, eventID, reason)
+	if err != nil {
+		return wrapf(err, "give up inbox event %s/%s", source, eventID)
+	}
+	return nil
+}

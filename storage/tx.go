@@ -1,0 +1,58 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+const maxTxAttempts = 5
+
+// Tx is an open transaction. Its methods are the writes that must commit
+// together with the inbox row that caused them.
+type Tx struct {
+	x *sqlx.Tx
+}
+
+// InTx runs fn in a transaction. It rolls back when fn returns an error or
+// panics, returns the commit error, and retries the whole of fn on
+// serialization failures and deadlocks, so fn must not have effects outside
+// the transaction.
+func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.tryTx(ctx, fn)
+		if err == nil || !retryable(err) || attempt == maxTxAttempts {
+			return err
+		}
+		backoff := time.Duration(attempt*attempt)*5*time.Millisecond + rand.N(5*time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("retry transaction: %w", ctx.Err())
+		case <-time.After(backoff):
+		}
+	}
+}
+
+func (db *DB) tryTx(ctx context.Context, fn func(*Tx) error) (err error) {
+	x, err := db.x.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = x.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(&Tx{x: x}); err != nil {
+		_ = x.Rollback()
+		return err
+	}
+	if err := x.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
