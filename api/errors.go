@@ -1,0 +1,51 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/seatsync/seatsync/storage"
+)
+
+// apiError is an error with the status and stable code it is answered with.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+// errorCodes is the one table from storage sentinels to answers.
+var errorCodes = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{storage.ErrNotFound, http.StatusNotFound, "not_found"},
+	{storage.ErrConflict, http.StatusConflict, "conflict"},
+}
+
+// fail answers err in the uniform error shape. Unexpected errors are logged
+// here, once, and answered without their internals.
+func (a *API) fail(c *gin.Context, err error) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		c.AbortWithStatusJSON(ae.status, errorBody(ae.code, ae.message))
+		return
+	}
+	for _, e := range errorCodes {
+		if errors.Is(err, e.err) {
+			c.AbortWithStatusJSON(e.status, errorBody(e.code, err.Error()))
+			return
+		}
+	}
+	a.log.Error("api request failed", "method", c.Request.Method, "path", c.FullPath(), "error", err)
+	c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody("internal", "internal error"))
+}
+
+func errorBody(code, message string) gin.H {
+	return gin.H{"error": gin.H{"code": code, "message": message}}
+}

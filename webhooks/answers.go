@@ -1,0 +1,82 @@
+package webhooks
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// What a delivery's answer says happened to each of its events.
+const (
+	statusEnqueued  = "enqueued"
+	statusDuplicate = "duplicate"
+	statusIgnored   = "ignored"
+)
+
+var (
+	errUnknownSource = errors.New("unknown webhook source")
+	errTooLarge      = errors.New("request body too large")
+	errUnavailable   = errors.New("event could not be stored")
+)
+
+// rejection is how one class of failure is answered and counted.
+type rejection struct {
+	err     error
+	status  int
+	code    string
+	outcome string
+}
+
+// rejections is the one table from receiver errors to HTTP answers.
+var rejections = []rejection{
+	{errUnknownSource, http.StatusNotFound, "unknown_source", "unknown_source"},
+	{errTooLarge, http.StatusRequestEntityTooLarge, "body_too_large", "too_large"},
+	{ErrSignature, http.StatusUnauthorized, "invalid_signature", "unauthorized"},
+	{ErrTimestamp, http.StatusUnauthorized, "timestamp_out_of_tolerance", "unauthorized"},
+	{ErrMalformed, http.StatusBadRequest, "malformed_event", "malformed"},
+	{errUnavailable, http.StatusServiceUnavailable, "unavailable", "unavailable"},
+}
+
+func (rc *Receiver) reject(c *gin.Context, source string, err error) {
+	r := rejection{status: http.StatusInternalServerError, code: "internal", outcome: "error"}
+	for _, candidate := range rejections {
+		if errors.Is(err, candidate.err) {
+			r = candidate
+			break
+		}
+	}
+	rc.m.event(source, r.outcome)
+	message := err.Error()
+	if r.status >= 500 {
+		// The cause names internal hosts; it goes to the log, not the sender.
+		rc.log.Error("inbound delivery refused", "source", source, "error", err)
+		message = "the event could not be stored; retry later"
+		c.Header("Retry-After", "5")
+	} else {
+		rc.log.Warn("inbound delivery rejected", "source", source, "code", r.code, "error", err)
+	}
+	c.AbortWithStatusJSON(r.status, gin.H{"error": gin.H{"code": r.code, "message": message}})
+}
+
+// receipt is the 202 answer: one status for the delivery, and one per event
+// (an Okta delivery carries several).
+type receipt struct {
+	Status string         `json:"status"`
+	Events []eventReceipt `json:"events"`
+}
+
+type eventReceipt struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+// add records one event. The delivery's status is the most telling of its
+// events': enqueued over duplicate over ignored.
+func (r *receipt) add(id, status string) {
+	r.Events = append(r.Events, eventReceipt{ID: id, Status: status})
+	rank := map[string]int{statusIgnored: 0, statusDuplicate: 1, statusEnqueued: 2}
+	if rank[status] > rank[r.Status] {
+		r.Status = status
+	}
+}

@@ -1,0 +1,83 @@
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/seatsync/seatsync/jobs"
+	"github.com/seatsync/seatsync/storage"
+)
+
+// sweepBatch bounds one sweep, so that a large backlog is worked through in
+// several short transactions.
+const sweepBatch = 500
+
+// Sweeper puts inbox events back on the queue when they were recorded but
+// never applied: the receiver could not reach Redis, or Redis lost its
+// data. Together with the inbox this is what makes an acknowledged event
+// impossible to lose. Running it in every worker replica is safe: rows are
+// claimed with SKIP LOCKED and enqueueing is idempotent by task ID.
+type Sweeper struct {
+	db    *storage.DB
+	queue *jobs.Client
+	after time.Duration
+	m     *Metrics
+	log   *slog.Logger
+}
+
+// NewSweeper re-enqueues events still unapplied `after` they were received.
+func NewSweeper(db *storage.DB, queue *jobs.Client, after time.Duration, m *Metrics, log *slog.Logger) *Sweeper {
+	return &Sweeper{db: db, queue: queue, after: after, m: m, log: log}
+}
+
+// Run sweeps every interval until ctx ends.
+func (s *Sweeper) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := s.Sweep(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Error("sweep inbox", "error", err)
+		case n > 0:
+			s.log.Warn("re-enqueued inbound events that were never applied", "count", n)
+		}
+	}
+}
+
+// Sweep re-enqueues one batch and reports how many tasks it added; events
+// whose task is still queued count as duplicates, not as added.
+func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
+	added := 0
+	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
+		added = 0
+		rows, err := tx.UnprocessedInboxEvents(ctx, time.Now().Add(-s.after), sweepBatch)
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			outcome, err := s.queue.EnqueueApplyEvent(ctx, jobs.ApplyEvent{
+				Source: row.Source, Kind: row.Kind, EventID: row.EventID,
+				EventType: row.EventType, OccurredAt: row.OccurredAt, Payload: row.Payload,
+			})
+			if err != nil {
+				return err
+			}
+			if outcome == jobs.Enqueued {
+				added++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.m.swept.Add(float64(added))
+	return added, nil
+}
