@@ -6,6 +6,7 @@ package jobstest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
@@ -36,4 +37,9 @@ func Flush(t testing.TB, opt asynq.RedisClientOpt) {
 	if err := rc.FlushDB(context.Background()).Err(); err != nil {
 		t.Fatalf("flush redis db %d: %v", opt.DB, err)
 	}
+}
+
+// URL is opt as a SEATSYNC_REDIS_URL value.
+func URL(opt asynq.RedisClientOpt) string {
+	return fmt.Sprintf("redis://%s/%d", opt.Addr, opt.DB)
 }

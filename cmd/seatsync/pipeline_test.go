@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/seatsync/seatsync/jobs"
+	"github.com/seatsync/seatsync/jobs/jobstest"
+	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/worker"
+)
+
+func TestEventIsApplied(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	at := time.Now().Add(-time.Second)
+	for _, e := range []event{
+		{id: "evt_c", typ: "customer.upserted", at: at, data: `{"external_id":"acme","name":"Acme","email":"ops@acme.test"}`},
+		{id: "evt_u", typ: "user.upserted", at: at, data: `{"customer_external_id":"acme","external_id":"u1","email":"jane@acme.test","name":"Jane","groups":["eng"]}`},
+		{id: "evt_d", typ: "user.deactivated", at: at.Add(time.Millisecond), data: `{"customer_external_id":"acme","external_id":"u1"}`},
+	} {
+		if a := s.send(e); a.status != http.StatusAccepted {
+			t.Fatalf("%s: %d %v", e.id, a.status, a.body)
+		}
+		if got := s.waitProcessed("crm", e.id); got.Status != storage.InboxApplied {
+			t.Fatalf("%s: status %q (%s), want applied", e.id, got.Status, got.Error)
+		}
+	}
+	ctx := context.Background()
+	c, err := s.d.db.CustomerByExternalID(ctx, "acme")
+	if err != nil || c.Name != "Acme" || c.Email != "ops@acme.test" {
+		t.Errorf("customer = %+v, %v", c, err)
+	}
+	u, err := s.d.db.UserByExternalID(ctx, "acme", "u1")
+	if err != nil || u.Email != "jane@acme.test" || u.Status != storage.UserDeactivated || len(u.Groups) != 1 {
+		t.Errorf("user = %+v, %v", u, err)
+	}
+}
+
+func TestConcurrentRedeliveriesApplyOnce(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	e := userEvent("evt_burst", time.Now())
+	body := e.body()
+
+	const deliveries = 50
+	var wg sync.WaitGroup
+	answers := make(chan answer, deliveries)
+	for range deliveries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers <- s.post("/v1/webhooks/crm", signed(t, secretNew, e.id, time.Now(), body), body)
+		}()
+	}
+	wg.Wait()
+	close(answers)
+	counts := map[string]int{}
+	for a := range answers {
+		if a.status != http.StatusAccepted {
+			t.Fatalf("delivery answered %d %v", a.status, a.body)
+		}
+		counts[status(a)]++
+	}
+	if counts["enqueued"] != 1 || counts["duplicate"] != deliveries-1 {
+		t.Fatalf("answers = %v, want 1 enqueued and %d duplicate", counts, deliveries-1)
+	}
+	if got := s.waitProcessed("crm", e.id); got.Status != storage.InboxApplied {
+		t.Fatalf("status %q, want applied", got.Status)
+	}
+	info, err := asynq.NewInspector(s.redis).GetQueueInfo(jobs.QueueInbound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Processed != 1 {
+		t.Errorf("the queue processed %d tasks, want 1", info.Processed)
+	}
+}
+
+// The queue is only a cache of the inbox: when Redis loses an accepted
+// event before a worker took it, the sweeper puts it back.
+func TestSweeperRestoresEventsRedisLost(t *testing.T) {
+	s := newStack(t)
+	e := userEvent("evt_flushed", time.Now())
+	if a := s.send(e); status(a) != "enqueued" {
+		t.Fatalf("answer %d %v", a.status, a.body)
+	}
+	jobstest.Flush(t, s.redis)
+
+	sweeper := worker.NewSweeper(s.d.db, s.d.queue, 0, worker.NewMetrics(prometheus.NewRegistry()), s.d.log)
+	n, err := sweeper.Sweep(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("sweep re-enqueued %d, %v; want 1", n, err)
+	}
+	if n, _ := sweeper.Sweep(context.Background()); n != 0 {
+		t.Errorf("second sweep re-enqueued %d, want 0: the task is already queued", n)
+	}
+	s.startWorker()
+	if got := s.waitProcessed("crm", e.id); got.Status != storage.InboxApplied {
+		t.Fatalf("status %q, want applied", got.Status)
+	}
+	if n, _ := sweeper.Sweep(context.Background()); n != 0 {
+		t.Errorf("sweep after apply re-enqueued %d, want 0", n)
+	}
+}
+
+func TestOlderEventIsStale(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	t0 := time.Now().Add(-time.Minute)
+	newer := event{id: "evt_new", typ: "user.upserted", at: t0.Add(10 * time.Second),
+		data: `{"customer_external_id":"acme","external_id":"u1","email":"new@acme.test"}`}
+	older := event{id: "evt_old", typ: "user.upserted", at: t0,
+		data: `{"customer_external_id":"acme","external_id":"u1","email":"old@acme.test"}`}
+	s.send(newer)
+	s.waitProcessed("crm", newer.id)
+	s.send(older)
+	if got := s.waitProcessed("crm", older.id); got.Status != storage.InboxStale {
+		t.Fatalf("older event status %q, want stale", got.Status)
+	}
+	u, err := s.d.db.UserByExternalID(context.Background(), "acme", "u1")
+	if err != nil || u.Email != "new@acme.test" {
+		t.Errorf("user = %+v, %v; the older event rolled state back", u, err)
+	}
+}
+
+func TestUnappliableEventFailsWithoutRetry(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	e := event{id: "evt_order", typ: "order.upserted", at: time.Now(),
+		data: `{"external_id":"sub_1","customer_external_id":"acme","lines":[{"product_id":"pro","quantity":3}]}`}
+	if a := s.send(e); status(a) != "enqueued" {
+		t.Fatalf("answer %d %v", a.status, a.body)
+	}
+	got := s.waitProcessed("crm", e.id)
+	if got.Status != storage.InboxFailed || got.Error == "" {
+		t.Fatalf("status %q error %q, want failed with a reason", got.Status, got.Error)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		task, err := asynq.NewInspector(s.redis).GetTaskInfo(jobs.QueueInbound, "crm:"+e.id)
+		if err == nil && task.State == asynq.TaskStateArchived {
+			if task.Retried != 0 {
+				t.Errorf("task retried %d times, want 0", task.Retried)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task not archived: %+v, %v", task, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
