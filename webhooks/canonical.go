@@ -213,8 +213,8 @@ func (u *UserUpserted) UnmarshalJSON(b []byte) error {
 		// way would silently seat or unseat people.
 		return errors.New("groups is null: send [] for no groups, or omit it to leave them unchanged")
 	}
-	u.Groups, u.GroupsSet = []string{}, true
-	return json.Unmarshal(w.Groups, &u.Groups)
+	u.GroupsSet = true
+	return json.Unmarshal(w.Groups, &u.Groups) // [] yields an empty, non-nil slice
 }
 
 // MarshalJSON writes "groups" only when GroupsSet, and [] for an empty set,

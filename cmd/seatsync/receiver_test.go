@@ -41,19 +41,25 @@ func TestReceiverAnswers(t *testing.T) {
 		},
 		{
 			name: "signed with the rotated-out secret", path: "/v1/webhooks/crm",
-			body:       userEvent("evt_old_secret", now).body(),
-			header:     func() http.Header { return signed(t, secretOld, "evt_old_secret", now, userEvent("evt_old_secret", now).body()) },
+			body: userEvent("evt_old_secret", now).body(),
+			header: func() http.Header {
+				return signed(t, secretOld, "evt_old_secret", now, userEvent("evt_old_secret", now).body())
+			},
 			wantStatus: http.StatusAccepted, wantBody: "enqueued",
 		},
 		{
 			name: "unknown event type", path: "/v1/webhooks/crm",
-			body:       event{id: "evt_unknown", typ: "invoice.paid", at: now, data: `{}`}.body(),
-			header:     func() http.Header { return signed(t, secretNew, "evt_unknown", now, event{id: "evt_unknown", typ: "invoice.paid", at: now, data: `{}`}.body()) },
+			body: event{id: "evt_unknown", typ: "invoice.paid", at: now, data: `{}`}.body(),
+			header: func() http.Header {
+				return signed(t, secretNew, "evt_unknown", now, event{id: "evt_unknown", typ: "invoice.paid", at: now, data: `{}`}.body())
+			},
 			wantStatus: http.StatusAccepted, wantBody: "ignored",
 		},
 		{
 			name: "wrong secret", path: "/v1/webhooks/crm", body: valid.body(),
-			header:     func() http.Header { return signed(t, "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "evt_x", now, valid.body()) },
+			header: func() http.Header {
+				return signed(t, "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "evt_x", now, valid.body())
+			},
 			wantStatus: http.StatusUnauthorized, wantBody: "invalid_signature",
 		},
 		{
@@ -78,8 +84,10 @@ func TestReceiverAnswers(t *testing.T) {
 		},
 		{
 			name: "missing required field", path: "/v1/webhooks/crm",
-			body:       event{id: "evt_nouser", typ: "user.upserted", at: now, data: `{"customer_external_id":"acme"}`}.body(),
-			header:     func() http.Header { return signed(t, secretNew, "evt_nouser", now, event{id: "evt_nouser", typ: "user.upserted", at: now, data: `{"customer_external_id":"acme"}`}.body()) },
+			body: event{id: "evt_nouser", typ: "user.upserted", at: now, data: `{"customer_external_id":"acme"}`}.body(),
+			header: func() http.Header {
+				return signed(t, secretNew, "evt_nouser", now, event{id: "evt_nouser", typ: "user.upserted", at: now, data: `{"customer_external_id":"acme"}`}.body())
+			},
 			wantStatus: http.StatusBadRequest, wantBody: "malformed_event",
 		},
 		{
