@@ -1,7 +1,7 @@
 // Package webhooks is seatsync's edge to other systems' webhooks.
 //
-// Inbound, every provider kind (stripe, paddle, polar, workos, okta and
-// seatsync's own "standard" kind) implements [Kind]. Verify authenticates a
+// Inbound, each provider kind implements [Kind] (so far seatsync's own
+// "standard" kind; stripe, paddle, polar, workos and okta follow). Verify authenticates a
 // delivery from its headers and raw body alone, before anything parses the
 // body, so an unauthenticated sender never reaches a JSON decoder. Events then
 // turns the verified body into [Event] values keyed by the provider's own event
@@ -53,7 +53,8 @@ type Event struct {
 	OccurredAt time.Time
 	// Payload is what the worker decodes later.
 	Payload json.RawMessage
-	// Ignored marks an unknown type: acknowledged, recorded, never applied.
+	// Ignored marks an unknown type: acknowledged and counted, never stored
+	// or applied.
 	Ignored bool
 }
 

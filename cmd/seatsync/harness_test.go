@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +57,17 @@ func baseEnviron(dbURL string, redis asynq.RedisClientOpt) []string {
 	}
 }
 
+// override replaces or adds the K=V entries of extra in base.
+func override(base, extra []string) []string {
+	out := slices.Clone(base)
+	for _, kv := range extra {
+		name, _, _ := strings.Cut(kv, "=")
+		out = slices.DeleteFunc(out, func(e string) bool { return strings.HasPrefix(e, name+"=") })
+		out = append(out, kv)
+	}
+	return out
+}
+
 // newStack starts the HTTP side; call startWorker for the worker.
 func newStack(t *testing.T, extra ...string) *stack {
 	t.Helper()
@@ -66,8 +79,7 @@ func newStack(t *testing.T, extra ...string) *stack {
 func newStackOn(t *testing.T, dbURL string, redis asynq.RedisClientOpt, extra ...string) *stack {
 	t.Helper()
 	var logs bytes.Buffer
-	// The first occurrence of a variable wins, so extra overrides the base.
-	env := &environment{environ: append(extra, baseEnviron(dbURL, redis)...), stdout: &logs}
+	env := &environment{environ: override(baseEnviron(dbURL, redis), extra), stdout: &logs}
 	d, err := connect(env)
 	if err != nil {
 		t.Fatalf("connect: %v", err)

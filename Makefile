@@ -1,0 +1,48 @@
+# Local development and CI entry points. `make help` lists the targets.
+
+GO ?= go
+SEATSYNC = $(GO) run ./cmd/seatsync
+
+# Local-development defaults for `make run` and `make demo`, exported only when
+# not already set. The demo secret is fixed so both targets (and the compose
+# file) agree on it; it protects nothing but a laptop.
+run demo: export SEATSYNC_OPS_TOKEN ?= local-dev-ops-token
+run demo: export SEATSYNC_SOURCE_DEMO_KIND ?= standard
+run demo: export SEATSYNC_SOURCE_DEMO_SECRETS ?= whsec_mANtUpDGtvie+p/uWsP/YKWBIpejf9Ri
+
+.DEFAULT_GOAL := help
+.PHONY: help services run demo test bench build fmt
+
+help: ## list the targets
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z]+:.*## / { printf "  make %-9s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+services: ## start local PostgreSQL and Redis unless they already answer
+	@.ci/services
+
+run: services ## run receiver, API, worker and dashboard in one process (seatsync all)
+	$(SEATSYNC) all
+
+demo: ## send two demo events to a running `make run`
+	$(SEATSYNC) send --source demo --type customer.upserted \
+		--data '{"external_id":"acme","name":"Acme Inc.","email":"billing@acme.test"}'
+	$(SEATSYNC) send --source demo --type user.upserted \
+		--data '{"customer_external_id":"acme","external_id":"u_42","email":"jane@acme.test","name":"Jane Doe","groups":["engineering"]}'
+	@echo
+	@echo "Read them back with an API key:"
+	@echo "  $(SEATSYNC) apikey create --name me"
+	@echo "  curl -H 'Authorization: Bearer <key>' http://127.0.0.1:8080/v1/customers/acme"
+	@echo "  curl -H 'Authorization: Bearer <key>' http://127.0.0.1:8080/v1/customers/acme/users/u_42"
+	@echo "Queues: http://localhost:8080/ops/queues (any user name; the password is SEATSYNC_OPS_TOKEN, local-dev-ops-token by default)"
+
+test: services ## go vet, then the whole suite with the race detector
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+bench: services ## run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+build: ## build bin/seatsync
+	$(GO) build -o bin/seatsync ./cmd/seatsync
+
+fmt: ## gofmt every package
+	$(GO) fmt ./...

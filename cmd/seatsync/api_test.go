@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func bearer(token string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token}}
+}
+
+func TestReadAPI(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	ctx := context.Background()
+	key, secret, err := s.d.db.CreateAPIKey(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, revokedSecret, _ := s.d.db.CreateAPIKey(ctx, "old")
+	if keys, _ := s.d.db.ListAPIKeys(ctx); len(keys) == 2 {
+		for _, k := range keys {
+			if k.ID != key.ID {
+				_ = s.d.db.RevokeAPIKey(ctx, k.ID)
+			}
+		}
+	}
+	e := event{id: "evt_u", typ: "user.upserted", at: time.Now(),
+		data: `{"customer_external_id":"acme","external_id":"u1","email":"jane@acme.test","groups":["eng"]}`}
+	s.send(e)
+	s.waitProcessed("crm", e.id)
+
+	tests := []struct {
+		name     string
+		path     string
+		header   http.Header
+		want     int
+		wantCode string
+		check    func(t *testing.T, body map[string]any)
+	}{
+		{name: "customer", path: "/v1/customers/acme", header: bearer(secret), want: http.StatusOK,
+			check: func(t *testing.T, b map[string]any) {
+				if b["external_id"] != "acme" || b["id"] == "" {
+					t.Errorf("customer = %v", b)
+				}
+			}},
+		{name: "user", path: "/v1/customers/acme/users/u1", header: bearer(secret), want: http.StatusOK,
+			check: func(t *testing.T, b map[string]any) {
+				if b["email"] != "jane@acme.test" || b["status"] != "active" || b["customer_external_id"] != "acme" {
+					t.Errorf("user = %v", b)
+				}
+			}},
+		{name: "unknown customer", path: "/v1/customers/nope", header: bearer(secret), want: http.StatusNotFound, wantCode: "not_found"},
+		{name: "unknown user", path: "/v1/customers/acme/users/nope", header: bearer(secret), want: http.StatusNotFound, wantCode: "not_found"},
+		{name: "no key", path: "/v1/customers/acme", want: http.StatusUnauthorized, wantCode: "missing_api_key"},
+		{name: "unknown key", path: "/v1/customers/acme", header: bearer("ssk_nope"), want: http.StatusUnauthorized, wantCode: "invalid_api_key"},
+		{name: "revoked key", path: "/v1/customers/acme", header: bearer(revokedSecret), want: http.StatusUnauthorized, wantCode: "invalid_api_key"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := s.get(tc.path, tc.header)
+			if a.status != tc.want || errorCode(a) != tc.wantCode {
+				t.Fatalf("answer %d %v, want %d %q", a.status, a.body, tc.want, tc.wantCode)
+			}
+			if tc.check != nil {
+				tc.check(t, a.body)
+			}
+		})
+	}
+}

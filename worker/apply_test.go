@@ -1,0 +1,137 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seatsync/seatsync/jobs"
+	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/storage/storagetest"
+)
+
+func newHandler(t *testing.T) (*EventHandler, *storage.DB) {
+	t.Helper()
+	db := storagetest.NewDB(t)
+	return &EventHandler{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil))}, db
+}
+
+func standardEvent(id, typ string, at time.Time, data string) jobs.ApplyEvent {
+	body, _ := json.Marshal(map[string]any{"type": typ, "timestamp": at, "data": json.RawMessage(data)})
+	return jobs.ApplyEvent{Source: "crm", Kind: "standard", EventID: id, EventType: typ, OccurredAt: at, Payload: body}
+}
+
+// The queue's task ID is only a first filter: even when the same event
+// reaches many workers at once, Postgres lets exactly one apply it.
+func TestApplyOnceUnderConcurrentDeliveries(t *testing.T) {
+	t.Parallel()
+	h, db := newHandler(t)
+	ev := standardEvent("evt_1", "user.upserted", time.Now(),
+		`{"customer_external_id":"acme","external_id":"u1","email":"jane@acme.test"}`)
+
+	const workers = 50
+	outcomes := make(chan string, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outcome, _, err := h.applyOnce(context.Background(), ev)
+			if err != nil {
+				t.Error(err)
+			}
+			outcomes <- outcome
+		}()
+	}
+	wg.Wait()
+	close(outcomes)
+	counts := map[string]int{}
+	for o := range outcomes {
+		counts[o]++
+	}
+	if counts[storage.InboxApplied] != 1 || counts["duplicate"] != workers-1 {
+		t.Fatalf("outcomes = %v, want 1 applied and %d duplicate", counts, workers-1)
+	}
+	if _, err := db.UserByExternalID(context.Background(), "acme", "u1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestApplyOutcomes(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		before  []jobs.ApplyEvent
+		ev      jobs.ApplyEvent
+		want    string
+		wantErr bool // a reason is recorded
+	}{
+		{
+			name: "customer applied",
+			ev:   standardEvent("e1", "customer.upserted", t0, `{"external_id":"acme","name":"Acme"}`),
+			want: storage.InboxApplied,
+		},
+		{
+			name:   "older customer event is stale",
+			before: []jobs.ApplyEvent{standardEvent("e0", "customer.upserted", t0.Add(time.Hour), `{"external_id":"acme","name":"New"}`)},
+			ev:     standardEvent("e1", "customer.upserted", t0, `{"external_id":"acme","name":"Old"}`),
+			want:   storage.InboxStale,
+		},
+		{
+			name:   "deactivation older than the creation is stale",
+			before: []jobs.ApplyEvent{standardEvent("e0", "user.upserted", t0.Add(time.Hour), `{"customer_external_id":"acme","external_id":"u1"}`)},
+			ev:     standardEvent("e1", "user.deactivated", t0, `{"customer_external_id":"acme","external_id":"u1"}`),
+			want:   storage.InboxStale,
+		},
+		{
+			name:    "order events wait for the seat engine",
+			ev:      standardEvent("e1", "order.canceled", t0, `{"external_id":"sub_1"}`),
+			want:    storage.InboxFailed,
+			wantErr: true,
+		},
+		{
+			name:    "undecodable payload",
+			ev:      jobs.ApplyEvent{Source: "crm", Kind: "standard", EventID: "e1", EventType: "user.upserted", OccurredAt: t0, Payload: []byte(`{"type":"user.upserted"}`)},
+			want:    storage.InboxFailed,
+			wantErr: true,
+		},
+		{
+			name:    "unknown kind",
+			ev:      jobs.ApplyEvent{Source: "crm", Kind: "carrier-pigeon", EventID: "e1", EventType: "x", OccurredAt: t0, Payload: []byte(`{}`)},
+			want:    storage.InboxFailed,
+			wantErr: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h, db := newHandler(t)
+			ctx := context.Background()
+			for _, ev := range tc.before {
+				if _, _, err := h.applyOnce(ctx, ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			outcome, reason, err := h.applyOnce(ctx, tc.ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if outcome != tc.want || (reason != "") != tc.wantErr {
+				t.Fatalf("outcome %q reason %q, want %q (reason: %v)", outcome, reason, tc.want, tc.wantErr)
+			}
+			row, err := db.InboxEventByID(ctx, tc.ev.Source, tc.ev.EventID)
+			if err != nil || row.Status != tc.want || row.Error != reason || row.ProcessedAt == nil {
+				t.Errorf("inbox row = %+v, %v", row, err)
+			}
+			// Applying again changes nothing.
+			if again, _, _ := h.applyOnce(ctx, tc.ev); again != "duplicate" {
+				t.Errorf("second apply: %q, want duplicate", again)
+			}
+		})
+	}
+}
