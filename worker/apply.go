@@ -45,14 +45,12 @@ func (h *EventHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err // logged by handleError, retried with backoff
 	}
 	h.metrics.observeApply(ev.Source, outcome, time.Since(start))
-	taskID, _ := asynq.GetTaskID(ctx)
-	log := h.log.With("event_id", ev.EventID, "source", ev.Source, "task_id", taskID,
-		"event_type", ev.EventType, "outcome", outcome)
 	if outcome == storage.InboxFailed {
-		log.Warn("inbound event cannot be applied", "reason", reason)
-		return fmt.Errorf("%s: %w", reason, asynq.SkipRetry)
+		return fmt.Errorf("event cannot be applied: %s: %w", reason, asynq.SkipRetry) // logged by handleError
 	}
-	log.Info("inbound event processed", "duration_ms", time.Since(start).Milliseconds())
+	taskID, _ := asynq.GetTaskID(ctx)
+	h.log.Info("inbound event processed", "event_id", ev.EventID, "source", ev.Source, "task_id", taskID,
+		"event_type", ev.EventType, "outcome", outcome, "duration_ms", time.Since(start).Milliseconds())
 	return nil
 }
 

@@ -51,7 +51,9 @@ func New(opts Options, redis asynq.RedisConnOpt, db *storage.DB, queue *jobs.Cli
 		ShutdownTimeout:   opts.ShutdownTimeout,
 		ErrorHandler:      asynq.ErrorHandlerFunc(events.handleError),
 		Logger:            asynqLogger{log.With("component", "asynq")},
-		LogLevel:          asynq.WarnLevel,
+		// Task failures are logged once, by the error handler; asynq's own
+		// warnings would repeat them.
+		LogLevel: asynq.ErrorLevel,
 	})
 	mux := asynq.NewServeMux()
 	mux.Handle(jobs.TypeApplyEvent, events)

@@ -74,7 +74,9 @@ func TestConcurrentRedeliveriesApplyOnce(t *testing.T) {
 	if got := s.waitProcessed("crm", e.id); got.Status != storage.InboxApplied {
 		t.Fatalf("status %q, want applied", got.Status)
 	}
-	info, err := asynq.NewInspector(s.redis).GetQueueInfo(jobs.QueueInbound)
+	inspector := asynq.NewInspector(s.redis)
+	defer inspector.Close()
+	info, err := inspector.GetQueueInfo(jobs.QueueInbound)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,9 +144,11 @@ func TestUnappliableEventFailsWithoutRetry(t *testing.T) {
 	if got.Status != storage.InboxFailed || got.Error == "" {
 		t.Fatalf("status %q error %q, want failed with a reason", got.Status, got.Error)
 	}
+	inspector := asynq.NewInspector(s.redis)
+	defer inspector.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		task, err := asynq.NewInspector(s.redis).GetTaskInfo(jobs.QueueInbound, "crm:"+e.id)
+		task, err := inspector.GetTaskInfo(jobs.QueueInbound, "crm:"+e.id)
 		if err == nil && task.State == asynq.TaskStateArchived {
 			if task.Retried != 0 {
 				t.Errorf("task retried %d times, want 0", task.Retried)
@@ -155,5 +159,68 @@ func TestUnappliableEventFailsWithoutRetry(t *testing.T) {
 			t.Fatalf("task not archived: %+v, %v", task, err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Shutdown drains: a task that is running when the worker is told to stop
+// finishes and commits before Shutdown returns.
+func TestWorkerShutdownFinishesInFlightTasks(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	// Hold the customer's row lock so that applying the event blocks.
+	locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		held <- s.d.db.InTx(ctx, func(tx *storage.Tx) error {
+			if _, err := tx.UpsertCustomer(ctx, storage.CustomerInput{ExternalID: "acme"}, time.Now()); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+	w := s.d.newWorker()
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e := userEvent("evt_inflight", time.Now())
+	if a := s.send(e); status(a) != "enqueued" {
+		t.Fatalf("answer %d %v", a.status, a.body)
+	}
+	waitActive(t, s, 1)
+
+	stopped := make(chan struct{})
+	go func() { w.Shutdown(); close(stopped) }()
+	select {
+	case <-stopped:
+		t.Fatal("Shutdown returned while a task was still running")
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	<-stopped
+	ev, err := s.d.db.InboxEventByID(ctx, "crm", e.id)
+	if err != nil || ev.Status != storage.InboxApplied {
+		t.Fatalf("after shutdown: %+v, %v; want applied", ev, err)
+	}
+}
+
+func waitActive(t *testing.T, s *stack, n int) {
+	t.Helper()
+	inspector := asynq.NewInspector(s.redis)
+	defer inspector.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, err := inspector.GetQueueInfo(jobs.QueueInbound)
+		if err == nil && info.Active == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue never had %d active tasks: %+v, %v", n, info, err)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

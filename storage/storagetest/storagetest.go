@@ -53,13 +53,26 @@ func NewURL(t testing.TB) string {
 		pq.QuoteIdentifier(name), pq.QuoteIdentifier(template))); err != nil {
 		t.Fatalf("clone template database: %v", err)
 	}
-	t.Cleanup(func() {
-		err := exec(context.Background(), admin, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(name)+" WITH (FORCE)")
-		if err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
+	t.Cleanup(func() { dropDatabase(t, admin, name) })
 	return withDatabase(admin, name)
+}
+
+// NewEmptyURL returns the URL of a database that does not exist yet, for
+// tests of the code that creates and migrates it; it is dropped when the
+// test ends.
+func NewEmptyURL(t testing.TB) string {
+	t.Helper()
+	admin := adminURL()
+	name := "seatsync_test_" + randomHex(8)
+	t.Cleanup(func() { dropDatabase(t, admin, name) })
+	return withDatabase(admin, name)
+}
+
+func dropDatabase(t testing.TB, admin, name string) {
+	err := exec(context.Background(), admin, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(name)+" WITH (FORCE)")
+	if err != nil {
+		t.Errorf("drop test database %s: %v", name, err)
+	}
 }
 
 // ensureTemplate creates and migrates the template for the current schema
