@@ -35,7 +35,7 @@ const (
 // stack is a seatsync wired exactly as `seatsync all` wires it, against a
 // database of the test's own and Redis DB 1.
 type stack struct {
-	t      *testing.T
+	t      testing.TB
 	d      *deps
 	http   *httptest.Server
 	redis  asynq.RedisClientOpt
@@ -69,14 +69,14 @@ func override(base, extra []string) []string {
 }
 
 // newStack starts the HTTP side; call startWorker for the worker.
-func newStack(t *testing.T, extra ...string) *stack {
+func newStack(t testing.TB, extra ...string) *stack {
 	t.Helper()
 	redis := jobstest.Redis(t, redisDB)
 	dbURL := storagetest.NewURL(t)
 	return newStackOn(t, dbURL, redis, extra...)
 }
 
-func newStackOn(t *testing.T, dbURL string, redis asynq.RedisClientOpt, extra ...string) *stack {
+func newStackOn(t testing.TB, dbURL string, redis asynq.RedisClientOpt, extra ...string) *stack {
 	t.Helper()
 	var logs bytes.Buffer
 	env := &environment{environ: override(baseEnviron(dbURL, redis), extra), stdout: &logs}
@@ -120,7 +120,7 @@ func (e event) body() []byte {
 
 // signed signs body with the official Standard Webhooks library, so the
 // receiver is checked against it rather than against itself.
-func signed(t *testing.T, secret, id string, ts time.Time, body []byte) http.Header {
+func signed(t testing.TB, secret, id string, ts time.Time, body []byte) http.Header {
 	t.Helper()
 	wh, err := standardwebhooks.NewWebhook(secret)
 	if err != nil {

@@ -1,0 +1,220 @@
+// Command loadgen sends signed canonical events to a seatsync receiver on
+// this machine and reports the rate it sustained, next to a raw asynq
+// enqueue rate measured in the same run, so the figure reads as a ratio.
+// Every run is bounded in requests and in time.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/seatsync/seatsync/webhooks"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	url         string
+	secret      string
+	concurrency int
+	duration    time.Duration
+	max         int64
+	rate        float64
+	prefix      string
+	baseline    string
+}
+
+const maxDuration = 2 * time.Minute
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	var o options
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080/v1/webhooks/demo", "receiver URL of a standard source (loopback only)")
+	fs.StringVar(&o.secret, "secret", os.Getenv("SEATSYNC_SOURCE_DEMO_SECRETS"), "whsec_ secret of that source")
+	fs.IntVar(&o.concurrency, "c", 16, "concurrent senders")
+	fs.DurationVar(&o.duration, "d", 10*time.Second, "how long to send (at most 2m)")
+	fs.Int64Var(&o.max, "n", 500000, "stop after this many requests")
+	fs.Float64Var(&o.rate, "rate", 0, "requests per second in total (0: as fast as the receiver answers)")
+	fs.StringVar(&o.prefix, "prefix", fmt.Sprintf("load_%d", time.Now().UnixNano()), "prefix of the event ids")
+	fs.StringVar(&o.baseline, "baseline-redis", "", "also measure raw asynq enqueues/s against this Redis URL (use a spare DB index)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.duration > maxDuration || o.duration <= 0 || o.concurrency < 1 {
+		return fmt.Errorf("-d must be in (0, %s] and -c at least 1", maxDuration)
+	}
+	if !strings.HasPrefix(o.url, "http://127.") && !strings.HasPrefix(o.url, "http://localhost") && !strings.HasPrefix(o.url, "http://[::1]") {
+		return errors.New("-url must be a loopback address: this tool only loads the local machine")
+	}
+	if _, err := webhooks.SignStandard(o.secret, "probe", time.Now(), nil); err != nil {
+		return fmt.Errorf("-secret: %w", err)
+	}
+	res := send(ctx, o)
+	fmt.Fprintf(stdout, "receive: %s\n", res)
+	if o.baseline == "" {
+		return nil
+	}
+	raw, err := enqueueBaseline(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "asynq enqueue baseline: %s\n", raw)
+	fmt.Fprintf(stdout, "ratio receive/enqueue: %.3f\n", res.perSecond()/raw.perSecond())
+	return nil
+}
+
+// result is what one phase measured.
+type result struct {
+	n         int64
+	elapsed   time.Duration
+	statuses  map[int]int64
+	errors    int64
+	latencies []time.Duration
+}
+
+func (r result) perSecond() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+func (r result) String() string {
+	s := fmt.Sprintf("%d in %.1fs = %.0f/s", r.n, r.elapsed.Seconds(), r.perSecond())
+	if len(r.latencies) > 0 {
+		slices.Sort(r.latencies)
+		q := func(p float64) time.Duration { return r.latencies[int(p*float64(len(r.latencies)-1))] }
+		s += fmt.Sprintf(", latency p50 %s p99 %s", q(.5).Round(10*time.Microsecond), q(.99).Round(10*time.Microsecond))
+	}
+	if len(r.statuses) > 0 {
+		s += fmt.Sprintf(", statuses %v", r.statuses)
+	}
+	if r.errors > 0 {
+		s += fmt.Sprintf(", %d transport errors", r.errors)
+	}
+	return s
+}
+
+// loop runs fn from o.concurrency goroutines until the duration, the
+// request budget or the context ends, pacing to o.rate when set.
+func loop(ctx context.Context, o options, fn func(seq int64) time.Duration) result {
+	ctx, cancel := context.WithTimeout(ctx, o.duration)
+	defer cancel()
+	var (
+		seq     atomic.Int64
+		mu      sync.Mutex
+		lat     []time.Duration
+		wg      sync.WaitGroup
+		start   = time.Now()
+		tick    <-chan time.Time
+		limiter *time.Ticker
+	)
+	if o.rate > 0 {
+		limiter = time.NewTicker(time.Duration(float64(time.Second) / o.rate))
+		defer limiter.Stop()
+		tick = limiter.C
+	}
+	for range o.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for ctx.Err() == nil {
+				if tick != nil {
+					select {
+					case <-tick:
+					case <-ctx.Done():
+						continue
+					}
+				}
+				n := seq.Add(1)
+				if n > o.max {
+					break
+				}
+				mine = append(mine, fn(n))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return result{n: int64(len(lat)), elapsed: time.Since(start), latencies: lat}
+}
+
+func send(ctx context.Context, o options) result {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency}}
+	var mu sync.Mutex
+	statuses := map[int]int64{}
+	var transportErrors atomic.Int64
+	res := loop(ctx, o, func(seq int64) time.Duration {
+		id := fmt.Sprintf("%s_%d", o.prefix, seq)
+		body := fmt.Appendf(nil, `{"type":"user.upserted","timestamp":%q,"data":{"customer_external_id":"load","external_id":"u%d","email":"u%d@load.test","name":"Load %d"}}`,
+			time.Now().UTC().Format(time.RFC3339Nano), seq%5000, seq%5000, seq)
+		now := time.Now()
+		sig, _ := webhooks.SignStandard(o.secret, id, now, body)
+		req, _ := http.NewRequest(http.MethodPost, o.url, bytes.NewReader(body))
+		req.Header.Set(webhooks.HeaderWebhookID, id)
+		req.Header.Set(webhooks.HeaderWebhookTimestamp, fmt.Sprint(now.Unix()))
+		req.Header.Set(webhooks.HeaderWebhookSignature, sig)
+		resp, err := client.Do(req)
+		took := time.Since(now)
+		if err != nil {
+			transportErrors.Add(1)
+			return took
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		mu.Lock()
+		statuses[resp.StatusCode]++
+		mu.Unlock()
+		return took
+	})
+	res.statuses, res.errors = statuses, transportErrors.Load()
+	return res
+}
+
+// enqueueBaseline enqueues tasks of the same size with unique task IDs
+// straight into asynq, the floor under seatsync's own enqueue.
+func enqueueBaseline(ctx context.Context, o options) (result, error) {
+	opt, err := asynq.ParseRedisURI(o.baseline)
+	if err != nil {
+		return result{}, fmt.Errorf("-baseline-redis: %w", err)
+	}
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	payload := bytes.Repeat([]byte("x"), 420)
+	const queue = "loadgen_baseline"
+	o.rate = 0
+	var failed atomic.Int64
+	res := loop(ctx, o, func(seq int64) time.Duration {
+		start := time.Now()
+		t := asynq.NewTask("loadgen:baseline", payload, asynq.TaskID(fmt.Sprintf("%s_%d", o.prefix, seq)), asynq.Queue(queue))
+		if _, err := client.Enqueue(t); err != nil {
+			failed.Add(1)
+		}
+		return time.Since(start)
+	})
+	res.errors = failed.Load()
+	inspector := asynq.NewInspector(opt)
+	defer inspector.Close()
+	_ = inspector.DeleteQueue(queue, true)
+	return res, nil
+}
