@@ -11,7 +11,9 @@ run demo: export SEATSYNC_SOURCE_DEMO_KIND ?= standard
 run demo: export SEATSYNC_SOURCE_DEMO_SECRETS ?= whsec_mANtUpDGtvie+p/uWsP/YKWBIpejf9Ri
 
 .DEFAULT_GOAL := help
-.PHONY: help services run demo test bench build fmt
+STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: help services run demo test lint bench perf build fmt
 
 help: ## list the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z]+:.*## / { printf "  make %-9s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -34,12 +36,18 @@ demo: ## send two demo events to a running `make run`
 	@echo "  curl -H 'Authorization: Bearer <key>' http://127.0.0.1:8080/v1/customers/acme/users/u_42"
 	@echo "Queues: http://localhost:8080/ops/queues (any user name; the password is SEATSYNC_OPS_TOKEN, local-dev-ops-token by default)"
 
-test: services ## go vet, then the whole suite with the race detector
-	$(GO) vet ./...
+test: services lint ## go vet and staticcheck, then the whole suite with the race detector
 	$(GO) test -race -count=1 ./...
+
+lint: ## go vet and staticcheck
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
 
 bench: services ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+perf: ## load a local receiver; report events/s beside pgbench and raw asynq, and apply latency
+	@.ci/perf
 
 build: ## build bin/seatsync
 	$(GO) build -o bin/seatsync ./cmd/seatsync

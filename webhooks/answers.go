@@ -71,12 +71,14 @@ type eventReceipt struct {
 	Status string `json:"status"`
 }
 
+// statusRank orders event statuses by how much they tell the sender.
+var statusRank = map[string]int{statusIgnored: 0, statusDuplicate: 1, statusEnqueued: 2}
+
 // add records one event. The delivery's status is the most telling of its
 // events': enqueued over duplicate over ignored.
 func (r *receipt) add(id, status string) {
 	r.Events = append(r.Events, eventReceipt{ID: id, Status: status})
-	rank := map[string]int{statusIgnored: 0, statusDuplicate: 1, statusEnqueued: 2}
-	if rank[status] > rank[r.Status] {
+	if statusRank[status] > statusRank[r.Status] {
 		r.Status = status
 	}
 }

@@ -3,25 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 
 	"github.com/seatsync/seatsync/storage"
 )
 
-func migrateCommand(*flag.FlagSet) func(context.Context, *environment, []string) error {
-	return func(ctx context.Context, env *environment, args []string) error {
-		if err := noArgs(args); err != nil {
-			return err
-		}
-		d, err := connect(env)
-		if err != nil {
-			return err
-		}
-		defer d.close()
-		return d.migrate(ctx)
-	}
-}
+var migrateCommand = withDeps(func(ctx context.Context, d *deps) error {
+	return d.migrate(ctx)
+})
 
 // migrate creates the database when the server has none of that name (a
 // fresh laptop), then applies pending migrations.

@@ -12,60 +12,48 @@ import (
 	"github.com/seatsync/seatsync/worker"
 )
 
-func serveCommand(*flag.FlagSet) func(context.Context, *environment, []string) error {
-	return func(ctx context.Context, env *environment, args []string) error {
-		if err := noArgs(args); err != nil {
-			return err
+// withDeps makes a subcommand that takes no arguments and works on the
+// shared connections, closed when it returns.
+func withDeps(fn func(ctx context.Context, d *deps) error) func(*flag.FlagSet) func(context.Context, *environment, []string) error {
+	return func(*flag.FlagSet) func(context.Context, *environment, []string) error {
+		return func(ctx context.Context, env *environment, args []string) error {
+			if err := noArgs(args); err != nil {
+				return err
+			}
+			d, err := connect(env)
+			if err != nil {
+				return err
+			}
+			defer d.close()
+			return fn(ctx, d)
 		}
-		d, err := connect(env)
-		if err != nil {
-			return err
-		}
-		defer d.close()
-		sources, err := d.sources()
-		if err != nil {
-			return err
-		}
-		d.warnIfDown(ctx)
-		return d.runUntilDone(ctx, d.cfg.HTTPAddr, d.mainRouter(sources), nil)
 	}
 }
 
-func workerCommand(*flag.FlagSet) func(context.Context, *environment, []string) error {
-	return func(ctx context.Context, env *environment, args []string) error {
-		if err := noArgs(args); err != nil {
-			return err
-		}
-		d, err := connect(env)
-		if err != nil {
-			return err
-		}
-		defer d.close()
-		d.warnIfDown(ctx)
-		return d.runUntilDone(ctx, d.cfg.WorkerAddr, d.baseRouter(), d.newWorker())
+var serveCommand = withDeps(func(ctx context.Context, d *deps) error {
+	sources, err := d.sources()
+	if err != nil {
+		return err
 	}
-}
+	d.warnIfDown(ctx)
+	return d.runUntilDone(ctx, d.cfg.HTTPAddr, d.mainRouter(sources), nil)
+})
 
-func allCommand(*flag.FlagSet) func(context.Context, *environment, []string) error {
-	return func(ctx context.Context, env *environment, args []string) error {
-		if err := noArgs(args); err != nil {
-			return err
-		}
-		d, err := connect(env)
-		if err != nil {
-			return err
-		}
-		defer d.close()
-		sources, err := d.sources()
-		if err != nil {
-			return err
-		}
-		if err := d.migrate(ctx); err != nil {
-			return err
-		}
-		return d.runUntilDone(ctx, d.cfg.HTTPAddr, d.mainRouter(sources), d.newWorker())
+var workerCommand = withDeps(func(ctx context.Context, d *deps) error {
+	d.warnIfDown(ctx)
+	return d.runUntilDone(ctx, d.cfg.WorkerAddr, d.baseRouter(), d.newWorker())
+})
+
+var allCommand = withDeps(func(ctx context.Context, d *deps) error {
+	sources, err := d.sources()
+	if err != nil {
+		return err
 	}
-}
+	if err := d.migrate(ctx); err != nil {
+		return err
+	}
+	return d.runUntilDone(ctx, d.cfg.HTTPAddr, d.mainRouter(sources), d.newWorker())
+})
 
 func (d *deps) newWorker() *worker.Worker {
 	return worker.New(worker.Options{
