@@ -1,0 +1,72 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/seatsync/seatsync/jobs"
+	"github.com/seatsync/seatsync/jobs/jobstest"
+)
+
+// Redis DB 4 belongs to this package's tests.
+const redisDB = 4
+
+func TestEnqueueApplyEventOncePerEventID(t *testing.T) {
+	opt := jobstest.Redis(t, redisDB)
+	client := jobs.NewClient(opt)
+	defer client.Close()
+	ev := jobs.ApplyEvent{Source: "crm", Kind: "standard", EventID: "evt_1", EventType: "user.upserted",
+		OccurredAt: time.Now().UTC().Truncate(time.Microsecond), Payload: json.RawMessage(`{"type":"user.upserted"}`)}
+
+	for i, want := range []jobs.Outcome{jobs.Enqueued, jobs.Duplicate, jobs.Duplicate} {
+		got, err := client.EnqueueApplyEvent(context.Background(), ev)
+		if err != nil || got != want {
+			t.Fatalf("enqueue %d: %v, %v; want %v", i, got, err, want)
+		}
+	}
+	other := ev
+	other.Source = "billing" // the same provider id from another source is another event
+	if got, err := client.EnqueueApplyEvent(context.Background(), other); err != nil || got != jobs.Enqueued {
+		t.Fatalf("other source: %v, %v; want enqueued", got, err)
+	}
+
+	inspector := asynq.NewInspector(opt)
+	defer inspector.Close()
+	info, err := inspector.GetTaskInfo(jobs.QueueInbound, "crm:evt_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Type != jobs.TypeApplyEvent || info.MaxRetry != 14 || info.Timeout != 30*time.Second || info.Retention != 24*time.Hour {
+		t.Errorf("task options = type %s, max retry %d, timeout %s, retention %s", info.Type, info.MaxRetry, info.Timeout, info.Retention)
+	}
+	got, err := jobs.ParseApplyEvent(info.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.EventID != ev.EventID || !got.OccurredAt.Equal(ev.OccurredAt) || string(got.Payload) != string(ev.Payload) {
+		t.Errorf("payload round trip = %+v, want %+v", got, ev)
+	}
+}
+
+func TestEnqueueReportsAnUnreachableRedis(t *testing.T) {
+	t.Parallel()
+	client := jobs.NewClient(asynq.RedisClientOpt{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond})
+	defer client.Close()
+	_, err := client.EnqueueApplyEvent(context.Background(), jobs.ApplyEvent{Source: "crm", EventID: "e", EventType: "t", Payload: json.RawMessage(`{}`)})
+	if err == nil {
+		t.Fatal("enqueue to a closed port succeeded")
+	}
+}
+
+func TestParseApplyEventRejectsIncompletePayloads(t *testing.T) {
+	t.Parallel()
+	for _, payload := range []string{``, `{`, `{}`, `{"source":"crm","event_id":"e"}`} {
+		if _, err := jobs.ParseApplyEvent([]byte(payload)); err == nil {
+			t.Errorf("ParseApplyEvent(%q) succeeded", payload)
+		}
+	}
+}
