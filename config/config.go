@@ -68,7 +68,7 @@ type Source struct {
 	Name      string        // lower case, from SEATSYNC_SOURCE_<NAME>_KIND
 	Kind      string        // signature scheme; only "standard" for now
 	Secrets   []string      // several, so a secret can be rotated without downtime
-	Tolerance time.Duration // accepted clock skew of the signed timestamp
+	Tolerance time.Duration // accepted clock skew of the signed timestamp; 0 means the kind's own default
 }
 
 func defaults() *Config {

@@ -208,9 +208,9 @@ func TestValidateHandBuilt(t *testing.T) {
 		{"upper case source name", func(c *Config) {
 			c.Sources = []Source{{Name: "CRM", Kind: "standard", Secrets: []string{testSecret1}, Tolerance: time.Minute}}
 		}, []string{`source "CRM": name must match`}},
-		{"zero tolerance", func(c *Config) {
-			c.Sources = []Source{{Name: "crm", Kind: "standard", Secrets: []string{testSecret1}}}
-		}, []string{"SEATSYNC_SOURCE_CRM_TOLERANCE: 0s is out of range (1s..1h0m0s)"}},
+		{"sub-second tolerance", func(c *Config) {
+			c.Sources = []Source{{Name: "crm", Kind: "standard", Secrets: []string{testSecret1}, Tolerance: time.Millisecond}}
+		}, []string{"SEATSYNC_SOURCE_CRM_TOLERANCE: 1ms is out of range (1s..1h0m0s)"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

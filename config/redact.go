@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 )
 
 const redacted = "[redacted]"
@@ -25,7 +26,7 @@ func (c *Config) LogValue() slog.Value {
 		sources = append(sources, slog.GroupAttrs(s.Name,
 			slog.String("kind", s.Kind),
 			slog.Int("secrets", len(s.Secrets)),
-			slog.String("tolerance", s.Tolerance.String()),
+			slog.String("tolerance", toleranceString(s.Tolerance)),
 		))
 	}
 	return slog.GroupValue(
@@ -67,4 +68,11 @@ func redactURL(raw string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
+}
+
+func toleranceString(d time.Duration) string {
+	if d == 0 {
+		return "kind default"
+	}
+	return d.String()
 }

@@ -33,7 +33,7 @@ func TestLogValueRedacts(t *testing.T) {
 			"ops_token":    "[redacted]",
 			"database_url": "postgres://app:xxxxx@db:5432/seatsync?sslmode=require&sslpassword=xxxxx",
 			"redis_url":    "redis://:xxxxx@cache:6379/1",
-			"sources":      map[string]any{"crm": map[string]any{"kind": "standard", "secrets": 2.0, "tolerance": "5m0s"}},
+			"sources":      map[string]any{"crm": map[string]any{"kind": "standard", "secrets": 2.0, "tolerance": "kind default"}},
 		}},
 		{"password in query only", []string{
 			"SEATSYNC_DATABASE_URL=postgres://db/seatsync?password=" + qPass,

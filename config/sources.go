@@ -4,16 +4,16 @@ import (
 	"encoding/base64"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
 
 const (
-	sourcePrefix     = "SEATSYNC_SOURCE_"
-	suffixKind       = "_KIND"
-	suffixSecrets    = "_SECRETS"
-	suffixTolerance  = "_TOLERANCE"
-	defaultTolerance = 5 * time.Minute
+	sourcePrefix    = "SEATSYNC_SOURCE_"
+	suffixKind      = "_KIND"
+	suffixSecrets   = "_SECRETS"
+	suffixTolerance = "_TOLERANCE"
 
 	// kindStandard is Standard Webhooks (webhook-id/-timestamp/-signature,
 	// HMAC-SHA256, "whsec_" secrets).
@@ -29,7 +29,9 @@ const (
 )
 
 var (
-	supportedKinds = []string{kindStandard}
+	// The provider kinds take their secrets as the providers hand them out;
+	// only the standard kind's format can be checked here.
+	supportedKinds = []string{kindStandard, "stripe", "paddle", "polar", "workos", "okta"}
 	envNameRE      = regexp.MustCompile(`^[A-Z0-9_]+$`)
 	sourceNameRE   = regexp.MustCompile(`^[a-z0-9_]+$`)
 )
@@ -93,7 +95,7 @@ func parseSources(env map[string]string, keys []string) ([]Source, []error) {
 			}
 			continue
 		}
-		s := Source{Name: name, Kind: f.kind, Tolerance: defaultTolerance}
+		s := Source{Name: name, Kind: f.kind}
 		if f.secrets != "" {
 			for sec := range strings.SplitSeq(f.secrets, ",") {
 				s.Secrets = append(s.Secrets, strings.TrimSpace(sec))
@@ -118,8 +120,7 @@ func (s Source) problems() []error {
 	if !sourceNameRE.MatchString(s.Name) {
 		errs = append(errs, fmt.Errorf("source %q: name must match [a-z0-9_]+", s.Name))
 	}
-	supported := s.Kind == kindStandard
-	if !supported {
+	if !slices.Contains(supportedKinds, s.Kind) {
 		errs = append(errs, fmt.Errorf("%s: %q is not a supported kind (supported: %s)",
 			sourceVar(s.Name, suffixKind), s.Kind, strings.Join(supportedKinds, ", ")))
 	}
@@ -132,13 +133,13 @@ func (s Source) problems() []error {
 		switch {
 		case sec == "":
 			errs = append(errs, fmt.Errorf("%s: secret %d of %d is empty", secretsVar, i+1, len(s.Secrets)))
-		case supported && !validWhsec(sec):
+		case s.Kind == kindStandard && !validWhsec(sec):
 			errs = append(errs, fmt.Errorf("%s: secret %d of %d is not %q followed by standard base64 of at least %d bytes",
 				secretsVar, i+1, len(s.Secrets), whsecPrefix, minSecretBytes))
 		}
 	}
 
-	if s.Tolerance < minTolerance || s.Tolerance > maxTolerance {
+	if s.Tolerance != 0 && (s.Tolerance < minTolerance || s.Tolerance > maxTolerance) {
 		errs = append(errs, fmt.Errorf("%s: %v is out of range (%v..%v)",
 			sourceVar(s.Name, suffixTolerance), s.Tolerance, minTolerance, maxTolerance))
 	}

@@ -26,7 +26,7 @@ func TestLoadSources(t *testing.T) {
 		{"one secret, default tolerance", []string{
 			"SEATSYNC_SOURCE_CRM_KIND=standard",
 			"SEATSYNC_SOURCE_CRM_SECRETS=" + testSecret1,
-		}, []Source{{Name: "crm", Kind: "standard", Secrets: []string{testSecret1}, Tolerance: 5 * time.Minute}}},
+		}, []Source{{Name: "crm", Kind: "standard", Secrets: []string{testSecret1}}}},
 		{"two secrets with spaces, tolerance", []string{
 			"SEATSYNC_SOURCE_CRM_SECRETS= " + testSecret1 + " , " + testSecret2 + " ",
 			"SEATSYNC_SOURCE_CRM_KIND=standard",
@@ -40,9 +40,9 @@ func TestLoadSources(t *testing.T) {
 			"SEATSYNC_SOURCE_BILLING2_KIND=standard",
 			"SEATSYNC_SOURCE_BILLING2_SECRETS=" + testSecret1,
 		}, []Source{
-			{Name: "billing2", Kind: "standard", Secrets: []string{testSecret1}, Tolerance: 5 * time.Minute},
-			{Name: "my_crm", Kind: "standard", Secrets: []string{testSecret1}, Tolerance: 5 * time.Minute},
-			{Name: "zed", Kind: "standard", Secrets: []string{testSecret2}, Tolerance: 5 * time.Minute},
+			{Name: "billing2", Kind: "standard", Secrets: []string{testSecret1}},
+			{Name: "my_crm", Kind: "standard", Secrets: []string{testSecret1}},
+			{Name: "zed", Kind: "standard", Secrets: []string{testSecret2}},
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,6 +63,17 @@ func TestLoadSources(t *testing.T) {
 	}
 }
 
+func TestProviderSecretsAreTakenAsTheyAre(t *testing.T) {
+	t.Parallel()
+	c, err := Load([]string{"SEATSYNC_SOURCE_BILLING_KIND=stripe", "SEATSYNC_SOURCE_BILLING_SECRETS=whsec_not-base64!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := c.Source("billing"); s.Kind != "stripe" || s.Secrets[0] != "whsec_not-base64!" || s.Tolerance != 0 {
+		t.Errorf("source = %+v", s)
+	}
+}
+
 func TestLoadSourceErrors(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -76,8 +87,8 @@ func TestLoadSourceErrors(t *testing.T) {
 			[]string{"SEATSYNC_SOURCE_CRN_SECRETS: set without SEATSYNC_SOURCE_CRN_KIND"}},
 		{"tolerance without kind", []string{"SEATSYNC_SOURCE_CRM_TOLERANCE=1m"},
 			[]string{"SEATSYNC_SOURCE_CRM_TOLERANCE: set without SEATSYNC_SOURCE_CRM_KIND"}},
-		{"unknown kind", []string{"SEATSYNC_SOURCE_CRM_KIND=stripe", "SEATSYNC_SOURCE_CRM_SECRETS=sk_live_abc"},
-			[]string{`SEATSYNC_SOURCE_CRM_KIND: "stripe" is not a supported kind (supported: standard)`}},
+		{"unknown kind", []string{"SEATSYNC_SOURCE_CRM_KIND=pigeon", "SEATSYNC_SOURCE_CRM_SECRETS=sk_live_abc"},
+			[]string{`SEATSYNC_SOURCE_CRM_KIND: "pigeon" is not a supported kind (supported: standard, stripe, paddle, polar, workos, okta)`}},
 		{"no whsec prefix", []string{"SEATSYNC_SOURCE_CRM_KIND=standard", "SEATSYNC_SOURCE_CRM_SECRETS=" + strings.TrimPrefix(testSecret1, "whsec_")},
 			[]string{`SEATSYNC_SOURCE_CRM_SECRETS: secret 1 of 1 is not "whsec_" followed by standard base64`}},
 		{"bad base64", []string{"SEATSYNC_SOURCE_CRM_KIND=standard", "SEATSYNC_SOURCE_CRM_SECRETS=" + testSecret1 + ",whsec_not*base64!!"},

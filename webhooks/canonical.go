@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -38,25 +41,31 @@ type Envelope struct {
 
 // The JSON tags let the send CLI and tests encode commands in the wire format.
 type (
+	// CustomerUpserted.ProviderIDs links provider objects (provider name →
+	// its id for this customer, e.g. "stripe" → "cus_…"), so later provider
+	// events find this customer.
 	CustomerUpserted struct {
-		ExternalID string `json:"external_id"`
-		Name       string `json:"name,omitempty"`
-		Email      string `json:"email,omitempty"`
+		ExternalID  string            `json:"external_id"`
+		Name        string            `json:"name,omitempty"`
+		Email       string            `json:"email,omitempty"`
+		ProviderIDs map[string]string `json:"provider_ids,omitempty"`
 	}
 	UserDeactivated struct {
-		CustomerExternalID string `json:"customer_external_id"`
-		ExternalID         string `json:"external_id"`
+		CustomerExternalID string      `json:"customer_external_id"`
+		Customer           ProviderRef `json:"-"`
+		ExternalID         string      `json:"external_id"`
 	}
 	// UserUpserted.Status is "active" (the default) or "deactivated".
 	// GroupsSet is false when "groups" was omitted, which means unchanged.
 	UserUpserted struct {
-		CustomerExternalID string   `json:"customer_external_id"`
-		ExternalID         string   `json:"external_id"`
-		Email              string   `json:"email,omitempty"`
-		Name               string   `json:"name,omitempty"`
-		Status             string   `json:"status,omitempty"`
-		Groups             []string `json:"-"`
-		GroupsSet          bool     `json:"-"`
+		CustomerExternalID string      `json:"customer_external_id"`
+		Customer           ProviderRef `json:"-"`
+		ExternalID         string      `json:"external_id"`
+		Email              string      `json:"email,omitempty"`
+		Name               string      `json:"name,omitempty"`
+		Status             string      `json:"status,omitempty"`
+		Groups             []string    `json:"-"`
+		GroupsSet          bool        `json:"-"`
 	}
 	OrderLine struct {
 		ProductID string `json:"product_id"`
@@ -67,6 +76,7 @@ type (
 	OrderUpserted struct {
 		ExternalID         string      `json:"external_id"`
 		CustomerExternalID string      `json:"customer_external_id"`
+		Customer           ProviderRef `json:"-"`
 		Status             string      `json:"status,omitempty"`
 		Lines              []OrderLine `json:"lines"`
 	}
@@ -163,8 +173,15 @@ func decodeStrict(data []byte, v any) error {
 }
 
 func (c CustomerUpserted) validate() error {
-	return firstErr(checkID("external_id", c.ExternalID),
-		checkText("name", c.Name), checkEmail("email", c.Email))
+	errs := []error{checkID("external_id", c.ExternalID),
+		checkText("name", c.Name), checkEmail("email", c.Email)}
+	for _, provider := range slices.Sorted(maps.Keys(c.ProviderIDs)) {
+		if !slices.Contains(Providers, provider) {
+			errs = append(errs, fmt.Errorf("provider_ids: %q is not a provider (one of %s)", clip(provider), strings.Join(Providers, ", ")))
+		}
+		errs = append(errs, checkID("provider_ids."+provider, c.ProviderIDs[provider]))
+	}
+	return firstErr(errs...)
 }
 
 func (c UserDeactivated) validate() error {

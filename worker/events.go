@@ -13,10 +13,7 @@ import (
 // event is older than the state it would overwrite (stale), and returns a
 // permanentError for an event that can never be applied.
 func apply(ctx context.Context, tx *storage.Tx, ev jobs.ApplyEvent) (applied bool, err error) {
-	if ev.Kind != "standard" {
-		return false, permanent("source kind %q is not supported by this version", ev.Kind)
-	}
-	env, err := webhooks.DecodeStandard(ev.Payload)
+	env, err := webhooks.Decode(ev.Kind, ev.Source, ev.Payload)
 	if errors.Is(err, webhooks.ErrUnknownType) {
 		return false, permanent("event type %q is not supported by this version", ev.EventType)
 	}

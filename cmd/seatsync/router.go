@@ -61,7 +61,7 @@ func (d *deps) ready(c *gin.Context) {
 func (d *deps) sources() ([]webhooks.Source, error) {
 	out := make([]webhooks.Source, 0, len(d.cfg.Sources))
 	for _, s := range d.cfg.Sources {
-		format, err := webhooks.NewStandard(s.Secrets, s.Tolerance)
+		format, err := webhooks.NewKind(s.Kind, s.Secrets, s.Tolerance)
 		if err != nil {
 			return nil, configErr("SEATSYNC_SOURCE_"+strings.ToUpper(s.Name)+"_SECRETS", err)
 		}
