@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -18,27 +20,45 @@ type Customer struct {
 	UpdatedAt      time.Time  `db:"updated_at"`
 }
 
-// CustomerInput is what an upsert sets.
+// CustomerInput is what an upsert sets. ProviderIDs (provider → its id for
+// this customer) are linked to it. An empty ExternalID means "the customer
+// the provider id is linked to", for provider events that carry no seatsync
+// id: then the provider id names a new customer.
 type CustomerInput struct {
-	ExternalID string
-	Name       string
-	Email      string
+	ExternalID  string
+	Name        string
+	Email       string
+	ProviderIDs map[string]string
 }
 
-// UpsertCustomer creates or updates a customer as of the provider time `at`.
-// It reports false, and changes nothing, when the stored customer reflects a
-// newer event: an out-of-order delivery must not roll state back.
+// UpsertCustomer creates or updates a customer as of the provider time `at`
+// and links its provider ids. It reports false, and leaves name and email
+// alone, when the stored customer reflects a newer event: an out-of-order
+// delivery must not roll state back. Links are identity facts and are
+// recorded either way.
 func (tx *Tx) UpsertCustomer(ctx context.Context, in CustomerInput, at time.Time) (applied bool, err error) {
-	var id string
+	externalID, id := in.ExternalID, ""
+	for _, provider := range slices.Sorted(maps.Keys(in.ProviderIDs)) {
+		id, err = tx.resolveCustomer(ctx, CustomerRef{ExternalID: externalID, Provider: provider, ProviderID: in.ProviderIDs[provider]})
+		if err != nil {
+			return false, err
+		}
+		if externalID == "" {
+			if err := tx.x.GetContext(ctx, &externalID, `SELECT external_id FROM customers WHERE id = $1`, id); err != nil {
+				return false, wrapf(err, "customer %s", id)
+			}
+		}
+	}
+	if id == "" {
+		if id, err = tx.ensureCustomer(ctx, externalID); err != nil {
+			return false, err
+		}
+	}
 	err = tx.x.GetContext(ctx, &id, `
-		INSERT INTO customers (external_id, name, email, applied_event_at)
-		VALUES ($1, $2, $3, $4)
-		ON CONFLICT (external_id) DO UPDATE
-		SET name = EXCLUDED.name, email = EXCLUDED.email,
-		    applied_event_at = EXCLUDED.applied_event_at, updated_at = now()
-		WHERE customers.applied_event_at IS NULL OR customers.applied_event_at <= EXCLUDED.applied_event_at
-		RETURNING id`, in.ExternalID, in.Name, in.Email, at)
-	return appliedOrStale(err, "upsert customer "+in.ExternalID)
+		UPDATE customers SET name = $2, email = $3, applied_event_at = $4, updated_at = now()
+		WHERE id = $1 AND (applied_event_at IS NULL OR applied_event_at <= $4)
+		RETURNING id`, id, in.Name, in.Email, at)
+	return appliedOrStale(err, "upsert customer "+externalID)
 }
 
 // ensureCustomer returns the id of the customer with this external id,

@@ -57,34 +57,32 @@ func TestUserLifecycle(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 
-	// The deactivation arrives first; the older creation must then be stale.
+	// The deactivation arrives first; the older creation still brings the
+	// profile, but its "active" status is stale.
 	inTx(t, db, func(tx *storage.Tx) error {
-		applied, err := tx.DeactivateUser(ctx, "acme", "u1", t0.Add(time.Minute))
+		applied, err := tx.DeactivateUser(ctx, storage.CustomerRef{ExternalID: "acme"}, "u1", t0.Add(time.Minute))
 		if err == nil && !applied {
 			t.Error("deactivation of an unknown user was not applied")
 		}
 		return err
 	})
 	inTx(t, db, func(tx *storage.Tx) error {
-		applied, err := tx.UpsertUser(ctx, storage.UserInput{CustomerExternalID: "acme", ExternalID: "u1",
+		_, err := tx.UpsertUser(ctx, storage.UserInput{Customer: storage.CustomerRef{ExternalID: "acme"}, ExternalID: "u1",
 			Email: "jane@acme.test", Status: storage.UserActive, Groups: []string{"eng"}, GroupsSet: true}, t0)
-		if err == nil && applied {
-			t.Error("older creation overwrote a newer deactivation")
-		}
 		return err
 	})
 	u, err := db.UserByExternalID(ctx, "acme", "u1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Status != storage.UserDeactivated || u.CustomerExternalID != "acme" {
-		t.Errorf("user = %+v, want deactivated in acme", u)
+	if u.Status != storage.UserDeactivated || u.CustomerExternalID != "acme" || u.Email != "jane@acme.test" {
+		t.Errorf("user = %+v, want deactivated in acme with the creation's email", u)
 	}
 
 	// A newer upsert without groups keeps them; one with groups replaces them.
 	upsert := func(at time.Time, groups []string, set bool) {
 		inTx(t, db, func(tx *storage.Tx) error {
-			_, err := tx.UpsertUser(ctx, storage.UserInput{CustomerExternalID: "acme", ExternalID: "u1",
+			_, err := tx.UpsertUser(ctx, storage.UserInput{Customer: storage.CustomerRef{ExternalID: "acme"}, ExternalID: "u1",
 				Status: storage.UserActive, Groups: groups, GroupsSet: set}, at)
 			return err
 		})

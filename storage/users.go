@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -13,7 +14,8 @@ const (
 	UserDeactivated = "deactivated"
 )
 
-// User is an identity inside one customer.
+// User is an identity inside one customer. Groups are the groups the user
+// is a member of now.
 type User struct {
 	ID                 string         `db:"id"`
 	CustomerID         string         `db:"customer_id"`
@@ -24,75 +26,167 @@ type User struct {
 	Status             string         `db:"status"`
 	Groups             pq.StringArray `db:"groups"`
 	AppliedEventAt     *time.Time     `db:"applied_event_at"`
+	StatusEventAt      *time.Time     `db:"status_event_at"`
+	GroupsListedAt     *time.Time     `db:"groups_listed_at"`
 	CreatedAt          time.Time      `db:"created_at"`
 	UpdatedAt          time.Time      `db:"updated_at"`
 }
 
-// UserInput is what an upsert sets. Groups is only written when GroupsSet,
-// because an event that omits groups leaves them unchanged.
+// UserInput is what an upsert sets. Groups is the user's complete list and
+// is only written when GroupsSet: an event that omits groups leaves them.
 type UserInput struct {
-	CustomerExternalID string
-	ExternalID         string
-	Email              string
-	Name               string
-	Status             string
-	Groups             []string
-	GroupsSet          bool
+	Customer   CustomerRef
+	ExternalID string
+	Email      string
+	Name       string
+	Status     string
+	Groups     []string
+	GroupsSet  bool
 }
 
 // UpsertUser creates or updates a user as of the provider time `at`,
-// creating its customer if no event about it arrived yet. It reports false,
-// and changes nothing, when the stored user reflects a newer event.
+// creating its customer if no event about it arrived yet. The profile, the
+// status and the group list each keep their own event time, so events
+// applied in any order leave the same user; it reports false only when
+// none of the three was newer than what is stored.
 func (tx *Tx) UpsertUser(ctx context.Context, in UserInput, at time.Time) (applied bool, err error) {
-	customerID, err := tx.ensureCustomer(ctx, in.CustomerExternalID)
+	customerID, err := tx.resolveCustomer(ctx, in.Customer)
 	if err != nil {
 		return false, err
 	}
-	var groups pq.StringArray
-	if in.GroupsSet {
-		groups = append(pq.StringArray{}, in.Groups...)
-	}
+	// The profile and the status each move only forward in event time.
 	var id string
 	err = tx.x.GetContext(ctx, &id, `
-		INSERT INTO users (customer_id, external_id, email, name, status, groups, applied_event_at)
-		VALUES ($1, $2, $3, $4, $5, COALESCE($6, '{}'::text[]), $7)
-		ON CONFLICT (customer_id, external_id) DO UPDATE
-		SET email = EXCLUDED.email, name = EXCLUDED.name, status = EXCLUDED.status,
-		    groups = COALESCE($6, users.groups),
-		    applied_event_at = EXCLUDED.applied_event_at, updated_at = now()
-		WHERE users.applied_event_at IS NULL OR users.applied_event_at <= EXCLUDED.applied_event_at
-		RETURNING id`, customerID, in.ExternalID, in.Email, in.Name, in.Status, groups, at)
-	return appliedOrStale(err, "upsert user "+in.CustomerExternalID+"/"+in.ExternalID)
+		INSERT INTO users (customer_id, external_id, email, name, status, applied_event_at, status_event_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6)
+		ON CONFLICT (customer_id, external_id) DO UPDATE SET
+		    email  = CASE WHEN `+newer("users.applied_event_at")+` THEN EXCLUDED.email ELSE users.email END,
+		    name   = CASE WHEN `+newer("users.applied_event_at")+` THEN EXCLUDED.name ELSE users.name END,
+		    status = CASE WHEN `+newer("users.status_event_at")+` THEN EXCLUDED.status ELSE users.status END,
+		    applied_event_at = GREATEST(users.applied_event_at, EXCLUDED.applied_event_at),
+		    status_event_at  = GREATEST(users.status_event_at, EXCLUDED.status_event_at),
+		    updated_at = now()
+		WHERE `+newer("users.applied_event_at")+` OR `+newer("users.status_event_at")+`
+		RETURNING id`, customerID, in.ExternalID, in.Email, in.Name, in.Status, at)
+	profile, err := appliedOrStale(err, "upsert user "+in.Customer.String()+"/"+in.ExternalID)
+	if err != nil || !in.GroupsSet {
+		return profile, err
+	}
+	if !profile {
+		if id, err = tx.userID(ctx, customerID, in.ExternalID); err != nil {
+			return false, err
+		}
+	}
+	groups, err := tx.listGroups(ctx, id, in.Groups, at)
+	return profile || groups, err
+}
+
+// listGroups applies a complete group list as of `at`. Memberships changed
+// after `at` one by one keep their newer state.
+func (tx *Tx) listGroups(ctx context.Context, userID string, groups []string, at time.Time) (bool, error) {
+	res, err := tx.x.ExecContext(ctx, `
+		UPDATE users SET groups_listed_at = $2
+		WHERE id = $1 AND (groups_listed_at IS NULL OR groups_listed_at <= $2)`, userID, at)
+	if err != nil {
+		return false, wrapf(err, "list groups of user %s", userID)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	list := pq.StringArray(append([]string{}, groups...))
+	for _, stmt := range []string{
+		`UPDATE user_groups SET member = (group_name = ANY($2)), applied_event_at = $3
+		 WHERE user_id = $1 AND applied_event_at <= $3`,
+		`INSERT INTO user_groups (user_id, group_name, member, applied_event_at)
+		 SELECT $1, g, true, $3 FROM unnest($2::text[]) AS g
+		 ON CONFLICT (user_id, group_name) DO NOTHING`,
+	} {
+		if _, err := tx.x.ExecContext(ctx, stmt, userID, list, at); err != nil {
+			return false, wrapf(err, "list groups of user %s", userID)
+		}
+	}
+	return true, nil
+}
+
+// ChangeUserGroup records one membership change as of `at`, creating a bare
+// user if the identity provider has not described the user yet. It reports
+// false for a change older than the membership's state or the user's last
+// complete group list.
+func (tx *Tx) ChangeUserGroup(ctx context.Context, customer CustomerRef, userExternalID, group string, member bool, at time.Time) (bool, error) {
+	customerID, err := tx.resolveCustomer(ctx, customer)
+	if err != nil {
+		return false, err
+	}
+	var u struct {
+		ID             string     `db:"id"`
+		GroupsListedAt *time.Time `db:"groups_listed_at"`
+	}
+	err = tx.x.GetContext(ctx, &u, `
+		INSERT INTO users (customer_id, external_id) VALUES ($1, $2)
+		ON CONFLICT (customer_id, external_id) DO UPDATE SET external_id = EXCLUDED.external_id
+		RETURNING id, groups_listed_at`, customerID, userExternalID)
+	if err != nil {
+		return false, wrapf(err, "user %s/%s", customer, userExternalID)
+	}
+	if u.GroupsListedAt != nil && at.Before(*u.GroupsListedAt) {
+		return false, nil
+	}
+	var done bool
+	err = tx.x.GetContext(ctx, &done, `
+		INSERT INTO user_groups (user_id, group_name, member, applied_event_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (user_id, group_name) DO UPDATE SET member = EXCLUDED.member, applied_event_at = EXCLUDED.applied_event_at
+		WHERE user_groups.applied_event_at <= EXCLUDED.applied_event_at
+		RETURNING true`, u.ID, group, member, at)
+	return appliedOrStale(err, "change group "+group+" of user "+userExternalID)
 }
 
 // DeactivateUser marks a user deactivated as of the provider time `at`. A
 // deactivation that arrives before the user's creation still records the
-// user, so that the older creation is later recognised as stale.
-func (tx *Tx) DeactivateUser(ctx context.Context, customerExternalID, externalID string, at time.Time) (applied bool, err error) {
-	customerID, err := tx.ensureCustomer(ctx, customerExternalID)
+// user, so that the older creation's status is later recognised as stale
+// (its profile still applies).
+func (tx *Tx) DeactivateUser(ctx context.Context, customer CustomerRef, externalID string, at time.Time) (applied bool, err error) {
+	customerID, err := tx.resolveCustomer(ctx, customer)
 	if err != nil {
 		return false, err
 	}
 	var id string
 	err = tx.x.GetContext(ctx, &id, `
-		INSERT INTO users (customer_id, external_id, status, applied_event_at)
+		INSERT INTO users (customer_id, external_id, status, status_event_at)
 		VALUES ($1, $2, 'deactivated', $3)
 		ON CONFLICT (customer_id, external_id) DO UPDATE
-		SET status = 'deactivated', applied_event_at = EXCLUDED.applied_event_at, updated_at = now()
-		WHERE users.applied_event_at IS NULL OR users.applied_event_at <= EXCLUDED.applied_event_at
+		SET status = 'deactivated', status_event_at = EXCLUDED.status_event_at, updated_at = now()
+		WHERE `+newer("users.status_event_at")+`
 		RETURNING id`, customerID, externalID, at)
-	return appliedOrStale(err, "deactivate user "+customerExternalID+"/"+externalID)
+	return appliedOrStale(err, "deactivate user "+customer.String()+"/"+externalID)
+}
+
+func (tx *Tx) userID(ctx context.Context, customerID, externalID string) (string, error) {
+	var id string
+	err := tx.x.GetContext(ctx, &id, `SELECT id FROM users WHERE customer_id = $1 AND external_id = $2`, customerID, externalID)
+	if err != nil {
+		return "", wrapf(err, "user %s", externalID)
+	}
+	return id, nil
 }
 
 // UserByExternalID returns one user of one customer.
 func (db *DB) UserByExternalID(ctx context.Context, customerExternalID, externalID string) (User, error) {
 	var u User
 	err := db.x.GetContext(ctx, &u, `
-		SELECT u.*, c.external_id AS customer_external_id
+		SELECT u.*, c.external_id AS customer_external_id,
+		       ARRAY(SELECT g.group_name FROM user_groups g
+		             WHERE g.user_id = u.id AND g.member ORDER BY g.group_name) AS groups
 		FROM users u JOIN customers c ON c.id = u.customer_id
 		WHERE c.external_id = $1 AND u.external_id = $2`, customerExternalID, externalID)
 	if err != nil {
 		return User{}, wrapf(err, "user %s/%s", customerExternalID, externalID)
 	}
 	return u, nil
+}
+
+// newer is the SQL condition "the incoming row's event time for this column
+// is not older than the stored one", inside ON CONFLICT DO UPDATE.
+func newer(column string) string {
+	excluded := "EXCLUDED." + column[strings.Index(column, ".")+1:]
+	return "(" + column + " IS NULL OR " + column + " <= " + excluded + ")"
 }

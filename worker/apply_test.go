@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -89,8 +90,21 @@ func TestApplyOutcomes(t *testing.T) {
 			want:   storage.InboxStale,
 		},
 		{
-			name:    "order events wait for the seat engine",
-			ev:      standardEvent("e1", "order.canceled", t0, `{"external_id":"sub_1"}`),
+			name: "order applied",
+			ev: standardEvent("e1", "order.upserted", t0,
+				`{"external_id":"sub_1","customer_external_id":"acme","lines":[{"product_id":"pro","quantity":3}]}`),
+			want: storage.InboxApplied,
+		},
+		{
+			name: "cancellation older than the order's status is stale",
+			before: []jobs.ApplyEvent{standardEvent("e0", "order.upserted", t0.Add(time.Hour),
+				`{"external_id":"sub_1","customer_external_id":"acme","lines":[]}`)},
+			ev:   standardEvent("e1", "order.canceled", t0, `{"external_id":"sub_1"}`),
+			want: storage.InboxStale,
+		},
+		{
+			name:    "seat requests wait for the seat engine",
+			ev:      standardEvent("e1", "seat.unassign_requested", t0, `{"order_external_id":"sub_1","product_id":"pro","user_external_id":"u1"}`),
 			want:    storage.InboxFailed,
 			wantErr: true,
 		},
@@ -133,5 +147,21 @@ func TestApplyOutcomes(t *testing.T) {
 				t.Errorf("second apply: %q, want duplicate", again)
 			}
 		})
+	}
+}
+
+// A cancellation of an order no event created yet is not a failure of the
+// event: it is retried, because the creation may still be on its way.
+func TestCancelOfUnknownOrderIsRetried(t *testing.T) {
+	t.Parallel()
+	h, db := newHandler(t)
+	ctx := context.Background()
+	ev := standardEvent("e1", "order.canceled", time.Now(), `{"external_id":"sub_404"}`)
+	if _, _, err := h.applyOnce(ctx, ev); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("err = %v, want a retryable ErrNotFound", err)
+	}
+	row, err := db.InboxEventByID(ctx, "crm", "e1")
+	if err == nil && row.Status != storage.InboxReceived {
+		t.Errorf("inbox row %+v, want it still received (or absent)", row)
 	}
 }

@@ -28,19 +28,37 @@ func applyCommand(ctx context.Context, tx *storage.Tx, env webhooks.Envelope) (b
 	switch c := env.Command.(type) {
 	case webhooks.CustomerUpserted:
 		return tx.UpsertCustomer(ctx, storage.CustomerInput{
-			ExternalID: c.ExternalID, Name: c.Name, Email: c.Email,
+			ExternalID: c.ExternalID, Name: c.Name, Email: c.Email, ProviderIDs: c.ProviderIDs,
 		}, at)
 	case webhooks.UserUpserted:
 		return tx.UpsertUser(ctx, storage.UserInput{
-			CustomerExternalID: c.CustomerExternalID, ExternalID: c.ExternalID,
+			Customer: customerRef(c.CustomerExternalID, c.Customer), ExternalID: c.ExternalID,
 			Email: c.Email, Name: c.Name, Status: c.Status,
 			Groups: c.Groups, GroupsSet: c.GroupsSet,
 		}, at)
 	case webhooks.UserDeactivated:
-		return tx.DeactivateUser(ctx, c.CustomerExternalID, c.ExternalID, at)
+		return tx.DeactivateUser(ctx, customerRef(c.CustomerExternalID, c.Customer), c.ExternalID, at)
+	case webhooks.UserGroupChanged:
+		return tx.ChangeUserGroup(ctx, customerRef(c.CustomerExternalID, c.Customer), c.UserExternalID, c.Group, c.Member, at)
+	case webhooks.OrderUpserted:
+		lines := make([]storage.LineInput, len(c.Lines))
+		for i, l := range c.Lines {
+			lines[i] = storage.LineInput{ProductID: l.ProductID, Quantity: l.Quantity}
+		}
+		return tx.UpsertOrder(ctx, storage.OrderInput{
+			ExternalID: c.ExternalID, Customer: customerRef(c.CustomerExternalID, c.Customer),
+			Status: c.Status, Lines: lines,
+		}, at)
+	case webhooks.OrderCanceled:
+		// An unknown order is retried: its creation may still be on the way.
+		return tx.CancelOrder(ctx, c.ExternalID, at)
 	default:
-		// Orders and seats are recorded now and applied once the seat
-		// engine exists; an operator can replay them then.
+		// Seat requests are recorded now and applied once the seat engine
+		// exists; an operator can replay them then.
 		return false, permanent("event type %q is not supported by this version", env.Type)
 	}
+}
+
+func customerRef(externalID string, p webhooks.ProviderRef) storage.CustomerRef {
+	return storage.CustomerRef{ExternalID: externalID, Provider: p.Provider, ProviderID: p.ID}
 }

@@ -135,8 +135,8 @@ func TestOlderEventIsStale(t *testing.T) {
 func TestUnappliableEventFailsWithoutRetry(t *testing.T) {
 	s := newStack(t)
 	s.startWorker()
-	e := event{id: "evt_order", typ: "order.upserted", at: time.Now(),
-		data: `{"external_id":"sub_1","customer_external_id":"acme","lines":[{"product_id":"pro","quantity":3}]}`}
+	e := event{id: "evt_seat", typ: "seat.assign_requested", at: time.Now(),
+		data: `{"order_external_id":"sub_1","product_id":"pro","user_external_id":"u1"}`}
 	if a := s.send(e); status(a) != "enqueued" {
 		t.Fatalf("answer %d %v", a.status, a.body)
 	}
