@@ -52,7 +52,9 @@ func scenario() []step {
 			return tx.UpsertUser(ctx, storage.UserInput{Customer: workos, ExternalID: "u1", Email: "jane@globex.test",
 				Status: storage.UserActive, Groups: []string{"eng", "design"}, GroupsSet: true}, t(1))
 		},
-		func(ctx context.Context, tx *storage.Tx) (bool, error) { return tx.DeactivateUser(ctx, workos, "u1", t(5)) },
+		func(ctx context.Context, tx *storage.Tx) (bool, error) {
+			return tx.DeactivateUser(ctx, workos, "u1", t(5))
+		},
 		group("ops", true, t(2)),
 		group("eng", false, t(3)),
 		group("ops", false, t(0)), // older than the list: stale
