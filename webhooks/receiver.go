@@ -55,6 +55,33 @@ func NewReceiver(sources []Source, inbox Inbox, queue *jobs.Client, maxBody int6
 // Register mounts the receiver on r.
 func (rc *Receiver) Register(r gin.IRoutes) {
 	r.POST("/v1/webhooks/:source", rc.receive)
+	r.GET("/v1/webhooks/:source", rc.challenge)
+}
+
+// challenge answers a provider's one-time verification request (Okta's) for
+// the sources whose kind has one.
+func (rc *Receiver) challenge(c *gin.Context) {
+	src, ok := rc.sources[c.Param("source")]
+	if !ok {
+		rc.reject(c, "", errUnknownSource)
+		return
+	}
+	challenger, ok := src.Format.(Challenger)
+	if !ok {
+		c.Header("Allow", http.MethodPost)
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"error": gin.H{
+			"code": "method_not_allowed", "message": "sources of kind " + src.Kind + " only take POST"}})
+		return
+	}
+	answer, err := challenger.Challenge(c.Request.Header)
+	if err != nil {
+		if errors.Is(err, ErrSignature) {
+			rc.m.signatureFailure(src.Name, err)
+		}
+		rc.reject(c, src.Name, err)
+		return
+	}
+	c.JSON(http.StatusOK, answer)
 }
 
 func (rc *Receiver) receive(c *gin.Context) {

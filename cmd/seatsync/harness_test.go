@@ -196,7 +196,7 @@ func (s *stack) waitProcessed(source, id string) storage.InboxEvent {
 			return ev
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("event %s/%s not processed in time (last: %+v, %v)", source, id, ev, err)
+			s.t.Fatalf("event %s/%s not processed in time (status %q, %v); log:\n%s", source, id, ev.Status, err, s.logBuf)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
