@@ -61,7 +61,14 @@ func NewStandard(secrets []string, tolerance time.Duration) (*Standard, error) {
 		}
 		keys = append(keys, key)
 	}
-	return &Standard{keys: keys, tolerance: tolerance}, nil
+	return newStandardKeys(keys, tolerance), nil
+}
+
+// newStandardKeys builds a verifier from keys that are already bytes, for
+// kinds that speak Standard Webhooks but derive their keys another way
+// (Polar). The caller has applied the tolerance default.
+func newStandardKeys(keys [][]byte, tolerance time.Duration) *Standard {
+	return &Standard{keys: keys, tolerance: tolerance}
 }
 
 func decodeSecret(secret string) ([]byte, error) {
