@@ -167,3 +167,58 @@ func TestProviderScenariosAnyOrder(t *testing.T) {
 		}
 	}
 }
+
+const oktaSecret = "okta-hook-shared-secret-0123"
+
+func oktaEvent(uuid, eventType string, at time.Time, targets string) string {
+	return fmt.Sprintf(`{"uuid":%q,"published":%q,"eventType":%q,"version":"0","displayMessage":"x","severity":"INFO",
+		"actor":{"id":"00uadmin","type":"User","alternateId":"admin@acme.test","displayName":"Admin"},
+		"outcome":{"result":"SUCCESS","reason":null},"target":[%s]}`, uuid, at.UTC().Format(time.RFC3339Nano), eventType, targets)
+}
+
+// One Okta delivery carries several events; each is deduplicated on its own.
+func TestOktaSource(t *testing.T) {
+	s := newStack(t, "SEATSYNC_SOURCE_OKTA_KIND=okta", "SEATSYNC_SOURCE_OKTA_SECRETS=old-okta-secret-0123456,"+oktaSecret)
+	s.startWorker()
+	auth := http.Header{"Authorization": {oktaSecret}, "Content-Type": {"application/json"}}
+
+	challenge := http.Header{"Authorization": {oktaSecret}, "X-Okta-Verification-Challenge": {"abc123"}}
+	if a := s.get("/v1/webhooks/okta", challenge); a.status != http.StatusOK || a.body["verification"] != "abc123" {
+		t.Fatalf("challenge: %d %v", a.status, a.body)
+	}
+	challenge.Set("Authorization", "wrong")
+	if a := s.get("/v1/webhooks/okta", challenge); a.status != http.StatusUnauthorized {
+		t.Fatalf("challenge with a wrong secret: %d %v", a.status, a.body)
+	}
+	if a := s.get("/v1/webhooks/crm", nil); a.status != http.StatusMethodNotAllowed {
+		t.Fatalf("GET on a standard source: %d %v", a.status, a.body)
+	}
+
+	user := `{"id":"00u1","type":"User","alternateId":"jane@acme.test","displayName":"Jane Doe"}`
+	group := `{"id":"00g1","type":"UserGroup","alternateId":"unknown","displayName":"engineering"}`
+	body := fmt.Sprintf(`{"eventType":"com.okta.event_hook","eventTypeVersion":"1.0","cloudEventsVersion":"0.1",
+		"eventId":"b5a1","data":{"events":[%s,%s,%s]}}`,
+		oktaEvent("uuid-create", "user.lifecycle.create", t0, user),
+		oktaEvent("uuid-join", "group.user_membership.add", t0.Add(time.Second), user+","+group),
+		oktaEvent("uuid-other", "application.lifecycle.update", t0, user))
+	a := s.post("/v1/webhooks/okta", auth, []byte(body))
+	if a.status != http.StatusAccepted || status(a) != "enqueued" {
+		t.Fatalf("delivery: %d %v", a.status, a.body)
+	}
+	events, _ := a.body["events"].([]any)
+	if len(events) != 3 {
+		t.Fatalf("events = %v, want three receipts", a.body["events"])
+	}
+	if a := s.post("/v1/webhooks/okta", auth, []byte(body)); status(a) != "duplicate" {
+		t.Fatalf("redelivery: %d %v", a.status, a.body)
+	}
+	s.waitProcessed("okta", "uuid-create")
+	s.waitProcessed("okta", "uuid-join")
+	u, err := s.d.db.UserByExternalID(context.Background(), "okta", "00u1")
+	if err != nil || u.Email != "jane@acme.test" || u.Status != storage.UserActive || len(u.Groups) != 1 || u.Groups[0] != "engineering" {
+		t.Fatalf("user = %+v, %v", u, err)
+	}
+	if a := s.post("/v1/webhooks/okta", http.Header{"Authorization": {"nope"}}, []byte(body)); a.status != http.StatusUnauthorized {
+		t.Fatalf("wrong secret: %d %v", a.status, a.body)
+	}
+}
