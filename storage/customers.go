@@ -98,3 +98,9 @@ func appliedOrStale(err error, what string) (bool, error) {
 	}
 	return false, fmt.Errorf("%s: %w", what, err)
 }
+
+// LockCustomer returns the id of the customer ref names, creating or
+// linking it as an event about it would, and locks it.
+func (tx *Tx) LockCustomer(ctx context.Context, ref CustomerRef) (string, error) {
+	return tx.resolveCustomer(ctx, ref)
+}

@@ -54,7 +54,10 @@ func retryable(err error) bool {
 	return false
 }
 
-// wrapf adds context to a driver error after translating it.
+// wrapf adds context to a driver error after translating it; nil stays nil.
 func wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
 	return fmt.Errorf(format+": %w", append(args, translate(err))...)
 }

@@ -138,3 +138,10 @@ func (db *DB) OrderByExternalID(ctx context.Context, externalID string) (Order, 
 	}
 	return o, nil
 }
+
+// OrderID returns the id of an order by its external id.
+func (tx *Tx) OrderID(ctx context.Context, externalID string) (string, error) {
+	var id string
+	err := tx.x.GetContext(ctx, &id, `SELECT id FROM orders WHERE external_id = $1`, externalID)
+	return id, wrapf(err, "order %s", externalID)
+}

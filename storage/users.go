@@ -190,3 +190,50 @@ func newer(column string) string {
 	excluded := "EXCLUDED." + column[strings.Index(column, ".")+1:]
 	return "(" + column + " IS NULL OR " + column + " <= " + excluded + ")"
 }
+
+// UserState is what the seat rules need to know about a user.
+type UserState struct {
+	ID                 string         `db:"id"`
+	CustomerID         string         `db:"customer_id"`
+	CustomerExternalID string         `db:"customer_external_id"`
+	ExternalID         string         `db:"external_id"`
+	Email              string         `db:"email"`
+	Status             string         `db:"status"`
+	Groups             pq.StringArray `db:"groups"`
+}
+
+// LockUser returns a user's state and locks the user until the transaction
+// ends; ErrNotFound when no event made the user yet.
+func (tx *Tx) LockUser(ctx context.Context, customer CustomerRef, externalID string) (UserState, error) {
+	customerID, err := tx.resolveCustomer(ctx, customer)
+	if err != nil {
+		return UserState{}, err
+	}
+	var u UserState
+	err = tx.x.GetContext(ctx, &u, `
+		SELECT u.id, u.customer_id, c.external_id AS customer_external_id, u.external_id, u.email, u.status,
+		       ARRAY(SELECT group_name FROM user_groups g WHERE g.user_id = u.id AND g.member ORDER BY 1) AS groups
+		FROM users u JOIN customers c ON c.id = u.customer_id
+		WHERE u.customer_id = $1 AND u.external_id = $2
+		FOR UPDATE OF u`, customerID, externalID)
+	return u, wrapf(err, "user %s/%s", customer, externalID)
+}
+
+// ActiveUsers lists a customer's active users, for re-evaluating an
+// automatic assignment mapping.
+func (tx *Tx) ActiveUsers(ctx context.Context, customerID string) ([]string, error) {
+	var ids []string
+	err := tx.x.SelectContext(ctx, &ids, `
+		SELECT external_id FROM users WHERE customer_id = $1 AND status = 'active' ORDER BY created_at, id`, customerID)
+	return ids, wrapf(err, "active users of customer %s", customerID)
+}
+
+// UserIdentity returns what outbound events say about a user.
+func (tx *Tx) UserIdentity(ctx context.Context, userID string) (externalID, email string, err error) {
+	var u struct {
+		ExternalID string `db:"external_id"`
+		Email      string `db:"email"`
+	}
+	err = tx.x.GetContext(ctx, &u, `SELECT external_id, email FROM users WHERE id = $1`, userID)
+	return u.ExternalID, u.Email, wrapf(err, "user %s", userID)
+}

@@ -18,6 +18,7 @@ import (
 // the event's effect.
 type EventHandler struct {
 	db      *storage.DB
+	engine  *Engine
 	metrics *Metrics
 	log     *slog.Logger
 }
@@ -67,7 +68,7 @@ func (h *EventHandler) applyOnce(ctx context.Context, ev jobs.ApplyEvent) (outco
 			return nil
 		}
 		outcome, reason = storage.InboxApplied, ""
-		applied, err := apply(ctx, tx, ev)
+		applied, err := h.apply(ctx, tx, ev)
 		var perm permanentError
 		switch {
 		case errors.As(err, &perm):

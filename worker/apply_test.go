@@ -18,7 +18,7 @@ import (
 func newHandler(t *testing.T) (*EventHandler, *storage.DB) {
 	t.Helper()
 	db := storagetest.NewDB(t)
-	return &EventHandler{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil))}, db
+	return &EventHandler{db: db, engine: NewEngine(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}, db
 }
 
 func standardEvent(id, typ string, at time.Time, data string) jobs.ApplyEvent {
@@ -103,8 +103,11 @@ func TestApplyOutcomes(t *testing.T) {
 			want: storage.InboxStale,
 		},
 		{
-			name:    "seat requests wait for the seat engine",
-			ev:      standardEvent("e1", "seat.unassign_requested", t0, `{"order_external_id":"sub_1","product_id":"pro","user_external_id":"u1"}`),
+			name: "a request that breaks a seat rule fails for good",
+			before: []jobs.ApplyEvent{standardEvent("e0", "order.upserted", t0,
+				`{"external_id":"sub_1","customer_external_id":"acme","lines":[{"product_id":"pro","quantity":0}]}`),
+				standardEvent("eu", "user.upserted", t0, `{"customer_external_id":"acme","external_id":"u1"}`)},
+			ev:      standardEvent("e1", "seat.assign_requested", t0, `{"order_external_id":"sub_1","product_id":"pro","user_external_id":"u1"}`),
 			want:    storage.InboxFailed,
 			wantErr: true,
 		},

@@ -12,7 +12,7 @@ import (
 // apply performs one event's effect inside tx. It reports false when the
 // event is older than the state it would overwrite (stale), and returns a
 // permanentError for an event that can never be applied.
-func apply(ctx context.Context, tx *storage.Tx, ev jobs.ApplyEvent) (applied bool, err error) {
+func (h *EventHandler) apply(ctx context.Context, tx *storage.Tx, ev jobs.ApplyEvent) (applied bool, err error) {
 	env, err := webhooks.Decode(ev.Kind, ev.Source, ev.Payload)
 	if errors.Is(err, webhooks.ErrUnknownType) {
 		return false, permanent("event type %q is not supported by this version", ev.EventType)
@@ -20,10 +20,10 @@ func apply(ctx context.Context, tx *storage.Tx, ev jobs.ApplyEvent) (applied boo
 	if err != nil {
 		return false, permanent("%v", err)
 	}
-	return applyCommand(ctx, tx, env)
+	return h.applyCommand(ctx, tx, env)
 }
 
-func applyCommand(ctx context.Context, tx *storage.Tx, env webhooks.Envelope) (bool, error) {
+func (h *EventHandler) applyCommand(ctx context.Context, tx *storage.Tx, env webhooks.Envelope) (bool, error) {
 	at := env.Timestamp
 	switch c := env.Command.(type) {
 	case webhooks.CustomerUpserted:
@@ -31,32 +31,88 @@ func applyCommand(ctx context.Context, tx *storage.Tx, env webhooks.Envelope) (b
 			ExternalID: c.ExternalID, Name: c.Name, Email: c.Email, ProviderIDs: c.ProviderIDs,
 		}, at)
 	case webhooks.UserUpserted:
-		return tx.UpsertUser(ctx, storage.UserInput{
-			Customer: customerRef(c.CustomerExternalID, c.Customer), ExternalID: c.ExternalID,
-			Email: c.Email, Name: c.Name, Status: c.Status,
-			Groups: c.Groups, GroupsSet: c.GroupsSet,
-		}, at)
+		customer := customerRef(c.CustomerExternalID, c.Customer)
+		return h.changeUser(ctx, tx, customer, c.ExternalID, func() (bool, error) {
+			return tx.UpsertUser(ctx, storage.UserInput{
+				Customer: customer, ExternalID: c.ExternalID, Email: c.Email, Name: c.Name, Status: c.Status,
+				Groups: c.Groups, GroupsSet: c.GroupsSet,
+			}, at)
+		})
 	case webhooks.UserDeactivated:
-		return tx.DeactivateUser(ctx, customerRef(c.CustomerExternalID, c.Customer), c.ExternalID, at)
+		customer := customerRef(c.CustomerExternalID, c.Customer)
+		return h.changeUser(ctx, tx, customer, c.ExternalID, func() (bool, error) {
+			return tx.DeactivateUser(ctx, customer, c.ExternalID, at)
+		})
 	case webhooks.UserGroupChanged:
-		return tx.ChangeUserGroup(ctx, customerRef(c.CustomerExternalID, c.Customer), c.UserExternalID, c.Group, c.Member, at)
+		customer := customerRef(c.CustomerExternalID, c.Customer)
+		return h.changeUser(ctx, tx, customer, c.UserExternalID, func() (bool, error) {
+			return tx.ChangeUserGroup(ctx, customer, c.UserExternalID, c.Group, c.Member, at)
+		})
 	case webhooks.OrderUpserted:
 		lines := make([]storage.LineInput, len(c.Lines))
 		for i, l := range c.Lines {
 			lines[i] = storage.LineInput{ProductID: l.ProductID, Quantity: l.Quantity}
 		}
-		return tx.UpsertOrder(ctx, storage.OrderInput{
-			ExternalID: c.ExternalID, Customer: customerRef(c.CustomerExternalID, c.Customer),
-			Status: c.Status, Lines: lines,
-		}, at)
+		return h.changeOrder(ctx, tx, c.ExternalID, func() (bool, error) {
+			return tx.UpsertOrder(ctx, storage.OrderInput{
+				ExternalID: c.ExternalID, Customer: customerRef(c.CustomerExternalID, c.Customer),
+				Status: c.Status, Lines: lines,
+			}, at)
+		})
 	case webhooks.OrderCanceled:
 		// An unknown order is retried: its creation may still be on the way.
-		return tx.CancelOrder(ctx, c.ExternalID, at)
-	default:
-		// Seat requests are recorded now and applied once the seat engine
-		// exists; an operator can replay them then.
-		return false, permanent("event type %q is not supported by this version", env.Type)
+		return h.changeOrder(ctx, tx, c.ExternalID, func() (bool, error) {
+			return tx.CancelOrder(ctx, c.ExternalID, at)
+		})
+	case webhooks.SeatAssignRequested:
+		return h.request(h.engine.Assign(ctx, tx, c.OrderExternalID, c.ProductID, "", c.UserExternalID))
+	case webhooks.SeatUnassignRequested:
+		return h.request(h.engine.Unassign(ctx, tx, c.OrderExternalID, c.ProductID, c.UserExternalID))
 	}
+	return false, permanent("event type %q is not supported by this version", env.Type)
+}
+
+// changeUser applies a change to a user, then its seat consequences.
+func (h *EventHandler) changeUser(ctx context.Context, tx *storage.Tx, customer storage.CustomerRef, externalID string, change func() (bool, error)) (bool, error) {
+	before, err := tx.LockUser(ctx, customer, externalID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return false, err
+	}
+	applied, err := change()
+	if err != nil || !applied {
+		return applied, err
+	}
+	after, err := tx.LockUser(ctx, customer, externalID)
+	if err != nil {
+		return false, err
+	}
+	return true, h.engine.ReconcileUser(ctx, tx, after, before.Status == storage.UserActive)
+}
+
+// changeOrder applies a change to an order, then its seat consequences.
+func (h *EventHandler) changeOrder(ctx context.Context, tx *storage.Tx, externalID string, change func() (bool, error)) (bool, error) {
+	applied, err := change()
+	if err != nil || !applied {
+		return applied, err
+	}
+	orderID, err := tx.OrderID(ctx, externalID)
+	if err != nil {
+		return false, err
+	}
+	return true, h.engine.ReconcileOrder(ctx, tx, orderID)
+}
+
+// request turns the outcome of a seat request into the event's outcome: a
+// rule the request breaks can never be satisfied by retrying; a line or
+// user that does not exist yet may still be on the way.
+func (h *EventHandler) request(err error) (bool, error) {
+	for _, rule := range []error{ErrUserDeactivated, ErrCustomerMismatch, ErrUserAlreadySeated,
+		ErrSeatOccupied, ErrNoFreeSeat, ErrOrderCanceled, ErrSeatNotFound} {
+		if errors.Is(err, rule) {
+			return false, permanent("%v", err)
+		}
+	}
+	return err == nil, err
 }
 
 func customerRef(externalID string, p webhooks.ProviderRef) storage.CustomerRef {

@@ -43,7 +43,7 @@ type Worker struct {
 
 // New wires the handlers. Nothing runs until Start.
 func New(opts Options, redis asynq.RedisConnOpt, db *storage.DB, queue *jobs.Client, m *Metrics, log *slog.Logger) *Worker {
-	events := &EventHandler{db: db, metrics: m, log: log}
+	events := &EventHandler{db: db, engine: NewEngine(), metrics: m, log: log}
 	srv := asynq.NewServer(redis, asynq.Config{
 		Concurrency:       opts.Concurrency,
 		Queues:            jobs.Queues,

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,13 +136,22 @@ func TestOlderEventIsStale(t *testing.T) {
 func TestUnappliableEventFailsWithoutRetry(t *testing.T) {
 	s := newStack(t)
 	s.startWorker()
+	for _, setup := range []event{
+		{id: "evt_order", typ: "order.upserted", at: time.Now(),
+			data: `{"external_id":"sub_1","customer_external_id":"acme","lines":[{"product_id":"pro","quantity":0}]}`},
+		{id: "evt_user", typ: "user.upserted", at: time.Now(), data: `{"customer_external_id":"acme","external_id":"u1"}`},
+	} {
+		s.send(setup)
+		s.waitProcessed("crm", setup.id)
+	}
+	// No seat exists, so the request can never succeed.
 	e := event{id: "evt_seat", typ: "seat.assign_requested", at: time.Now(),
 		data: `{"order_external_id":"sub_1","product_id":"pro","user_external_id":"u1"}`}
 	if a := s.send(e); status(a) != "enqueued" {
 		t.Fatalf("answer %d %v", a.status, a.body)
 	}
 	got := s.waitProcessed("crm", e.id)
-	if got.Status != storage.InboxFailed || got.Error == "" {
+	if got.Status != storage.InboxFailed || !strings.Contains(got.Error, "no_free_seat") {
 		t.Fatalf("status %q error %q, want failed with a reason", got.Status, got.Error)
 	}
 	inspector := asynq.NewInspector(s.redis)

@@ -1,0 +1,72 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// AutoAssign maps a customer's identity group (or every active user, when
+// Group is "") to a product whose seats they get automatically.
+type AutoAssign struct {
+	CustomerID string    `db:"customer_id"`
+	ProductID  string    `db:"product_id"`
+	Group      string    `db:"group_name"`
+	CreatedAt  time.Time `db:"created_at"`
+}
+
+// SetAutoAssign creates or replaces the mapping of one product.
+func (tx *Tx) SetAutoAssign(ctx context.Context, customerID, productID, group string) error {
+	_, err := tx.x.ExecContext(ctx, `
+		INSERT INTO auto_assign (customer_id, product_id, group_name) VALUES ($1, $2, NULLIF($3, ''))
+		ON CONFLICT (customer_id, product_id) DO UPDATE SET group_name = EXCLUDED.group_name`, customerID, productID, group)
+	return wrapf(err, "set auto-assign of %s", productID)
+}
+
+// DeleteAutoAssign removes the mapping of one product.
+func (tx *Tx) DeleteAutoAssign(ctx context.Context, customerID, productID string) error {
+	_, err := tx.x.ExecContext(ctx, `DELETE FROM auto_assign WHERE customer_id = $1 AND product_id = $2`, customerID, productID)
+	return wrapf(err, "delete auto-assign of %s", productID)
+}
+
+// AutoAssigns lists a customer's mappings by product.
+func (tx *Tx) AutoAssigns(ctx context.Context, customerID string) ([]AutoAssign, error) {
+	var m []AutoAssign
+	err := tx.x.SelectContext(ctx, &m, `
+		SELECT customer_id, product_id, COALESCE(group_name, '') AS group_name, created_at
+		FROM auto_assign WHERE customer_id = $1 ORDER BY product_id`, customerID)
+	return m, wrapf(err, "auto-assign of customer %s", customerID)
+}
+
+// Wait puts a user at the back of the waiting list for a product; waiting
+// again keeps their place.
+func (tx *Tx) Wait(ctx context.Context, customerID, productID, userID string) error {
+	_, err := tx.x.ExecContext(ctx, `
+		INSERT INTO waiting_list (customer_id, product_id, user_id) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING`, customerID, productID, userID)
+	return wrapf(err, "wait for %s", productID)
+}
+
+// StopWaiting takes a user off the waiting list of a product, or of every
+// product when productID is "".
+func (tx *Tx) StopWaiting(ctx context.Context, customerID, productID, userID string) error {
+	_, err := tx.x.ExecContext(ctx, `
+		DELETE FROM waiting_list WHERE customer_id = $1 AND ($2 = '' OR product_id = $2) AND user_id = $3`,
+		customerID, productID, userID)
+	return wrapf(err, "stop waiting")
+}
+
+// Waiting lists the users waiting for a product, first come first.
+func (tx *Tx) Waiting(ctx context.Context, customerID, productID string) ([]string, error) {
+	var ids []string
+	err := tx.x.SelectContext(ctx, &ids, `
+		SELECT user_id FROM waiting_list WHERE customer_id = $1 AND product_id = $2 ORDER BY id`, customerID, productID)
+	return ids, wrapf(err, "waiting list of %s", productID)
+}
+
+// IsWaiting reports whether a user waits for a product.
+func (tx *Tx) IsWaiting(ctx context.Context, customerID, productID, userID string) (bool, error) {
+	var ok bool
+	err := tx.x.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM waiting_list
+		WHERE customer_id = $1 AND product_id = $2 AND user_id = $3)`, customerID, productID, userID)
+	return ok, wrapf(err, "waiting list")
+}

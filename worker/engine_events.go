@@ -1,0 +1,98 @@
+package worker
+
+import (
+	"context"
+	"time"
+
+	"github.com/seatsync/seatsync/storage"
+)
+
+// The outbound wire format of SPEC §3: Standard Webhooks body shape.
+type (
+	eventBody struct {
+		Type      string    `json:"type"`
+		Timestamp time.Time `json:"timestamp"`
+		Data      any       `json:"data"`
+	}
+	objectRef struct {
+		ID         string `json:"id"`
+		ExternalID string `json:"external_id"`
+	}
+	userRef struct {
+		ExternalID string `json:"external_id"`
+		Email      string `json:"email"`
+	}
+	seatEvent struct {
+		SeatID       string    `json:"seat_id"`
+		AssignmentID string    `json:"assignment_id,omitempty"`
+		Reason       string    `json:"reason,omitempty"`
+		Customer     objectRef `json:"customer"`
+		Order        objectRef `json:"order"`
+		ProductID    string    `json:"product_id"`
+		User         *userRef  `json:"user"`
+		Sequence     int64     `json:"sequence"`
+		OccurredAt   time.Time `json:"occurred_at"`
+	}
+	poolEvent struct {
+		Customer         objectRef `json:"customer"`
+		Order            objectRef `json:"order"`
+		ProductID        string    `json:"product_id"`
+		Quantity         int       `json:"quantity"`
+		PreviousQuantity int       `json:"previous_quantity"`
+		Sequence         int64     `json:"sequence"`
+		OccurredAt       time.Time `json:"occurred_at"`
+	}
+	userEvent struct {
+		Customer   objectRef `json:"customer"`
+		User       userRef   `json:"user"`
+		OccurredAt time.Time `json:"occurred_at"`
+	}
+)
+
+// emitSeat writes a seat.assigned or seat.revoked event naming the user
+// who got or lost the seat.
+func (e *Engine) emitSeat(ctx context.Context, tx *storage.Tx, eventType string, line storage.Line, seatID, assignmentID, reason, userID string) error {
+	var user *userRef
+	if userID != "" {
+		externalID, email, err := tx.UserIdentity(ctx, userID)
+		if err != nil {
+			return err
+		}
+		user = &userRef{ExternalID: externalID, Email: email}
+	}
+	seq, err := tx.NextSequence(ctx, line.ID)
+	if err != nil {
+		return err
+	}
+	now := e.now().UTC()
+	return tx.AppendOutbox(ctx, eventType, line.CustomerID, line.ID, seq, eventBody{Type: eventType, Timestamp: now, Data: seatEvent{
+		SeatID: seatID, AssignmentID: assignmentID, Reason: reason,
+		Customer:  objectRef{ID: line.CustomerID, ExternalID: line.CustomerExternalID},
+		Order:     objectRef{ID: line.OrderID, ExternalID: line.OrderExternalID},
+		ProductID: line.ProductID, User: user, Sequence: seq, OccurredAt: now,
+	}})
+}
+
+// emitPool writes a seat.pool_updated event for a quantity change.
+func (e *Engine) emitPool(ctx context.Context, tx *storage.Tx, line storage.Line, previous int) error {
+	seq, err := tx.NextSequence(ctx, line.ID)
+	if err != nil {
+		return err
+	}
+	now := e.now().UTC()
+	return tx.AppendOutbox(ctx, "seat.pool_updated", line.CustomerID, line.ID, seq, eventBody{Type: "seat.pool_updated", Timestamp: now, Data: poolEvent{
+		Customer:  objectRef{ID: line.CustomerID, ExternalID: line.CustomerExternalID},
+		Order:     objectRef{ID: line.OrderID, ExternalID: line.OrderExternalID},
+		ProductID: line.ProductID, Quantity: line.Quantity, PreviousQuantity: previous, Sequence: seq, OccurredAt: now,
+	}})
+}
+
+// emitUserDeactivated writes a user.deactivated event.
+func (e *Engine) emitUserDeactivated(ctx context.Context, tx *storage.Tx, u storage.UserState, customerExternalID string) error {
+	now := e.now().UTC()
+	return tx.AppendOutbox(ctx, "user.deactivated", u.CustomerID, "", 0, eventBody{Type: "user.deactivated", Timestamp: now, Data: userEvent{
+		Customer:   objectRef{ID: u.CustomerID, ExternalID: customerExternalID},
+		User:       userRef{ExternalID: u.ExternalID, Email: u.Email},
+		OccurredAt: now,
+	}})
+}
