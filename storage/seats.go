@@ -16,6 +16,7 @@ const (
 type Seat struct {
 	ID             string     `db:"id"`
 	LineID         string     `db:"line_id"`
+	ProductID      string     `db:"product_id"`
 	Status         string     `db:"status"`
 	UserID         string     `db:"user_id"`
 	UserExternalID string     `db:"user_external_id"`
@@ -151,4 +152,34 @@ func (tx *Tx) AssignmentSource(ctx context.Context, seatID string) (string, erro
 	var source string
 	err := tx.x.GetContext(ctx, &source, `SELECT source FROM assignments WHERE seat_id = $1 AND ended_at IS NULL`, seatID)
 	return source, wrapf(err, "assignment of seat %s", seatID)
+}
+
+// SeatFilter narrows OrderSeats; empty fields match everything.
+type SeatFilter struct {
+	ProductID string
+	Status    string
+	After     string // seat id: seats after it in (created_at, id) order
+	Limit     int    // 0: no limit
+}
+
+// OrderSeats lists an order's live seats in creation order (the order of a
+// cursor), with their holders.
+func (db *DB) OrderSeats(ctx context.Context, orderExternalID string, f SeatFilter) ([]Seat, error) {
+	limit := any(nil)
+	if f.Limit > 0 {
+		limit = f.Limit
+	}
+	var seats []Seat
+	err := db.x.SelectContext(ctx, &seats, `
+		SELECT s.id, s.line_id, l.product_id, s.status, COALESCE(s.user_id::text, '') AS user_id,
+		       COALESCE(u.external_id, '') AS user_external_id, COALESCE(u.email, '') AS user_email,
+		       COALESCE(s.invited_email, '') AS invited_email, s.occupied_at, s.created_at
+		FROM seats s JOIN order_lines l ON l.id = s.line_id JOIN orders o ON o.id = l.order_id
+		LEFT JOIN users u ON u.id = s.user_id
+		WHERE o.external_id = $1 AND s.retired_at IS NULL
+		  AND ($2 = '' OR l.product_id = $2) AND ($3 = '' OR s.status = $3)
+		  AND ($4 = '' OR (s.created_at, s.id) > (SELECT created_at, id FROM seats WHERE id::text = $4))
+		ORDER BY s.created_at, s.id
+		LIMIT $5`, orderExternalID, f.ProductID, f.Status, f.After, limit)
+	return seats, wrapf(err, "seats of order %s", orderExternalID)
 }

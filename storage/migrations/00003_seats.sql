@@ -73,7 +73,7 @@ CREATE TABLE outbox (
     body        jsonb       NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX outbox_line ON outbox (line_id, sequence);
+CREATE UNIQUE INDEX outbox_line_sequence ON outbox (line_id, sequence) WHERE line_id IS NOT NULL;
 
 -- +goose Down
 DROP TABLE outbox;

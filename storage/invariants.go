@@ -1,0 +1,64 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+)
+
+// invariants are SPEC §1's rules as queries: each returns one row per
+// violation, described in words. Tests run them after every concurrent
+// scenario; an operator can run them against production.
+var invariants = []struct{ rule, query string }{
+	{"1: live seats = quantity, occupied <= quantity", `
+		SELECT format('line %s (%s): quantity %s, live seats %s, occupied %s', l.id, l.product_id, l.quantity,
+		              count(s.id), count(s.id) FILTER (WHERE s.status <> 'unassigned'))
+		FROM order_lines l LEFT JOIN seats s ON s.line_id = l.id AND s.retired_at IS NULL
+		GROUP BY l.id HAVING count(s.id) <> l.quantity
+		    OR count(s.id) FILTER (WHERE s.status <> 'unassigned') > l.quantity`},
+	{"2: one seat per user per line", `
+		SELECT format('user %s holds %s seats of line %s', user_id, count(*), line_id)
+		FROM seats WHERE user_id IS NOT NULL AND retired_at IS NULL
+		GROUP BY line_id, user_id HAVING count(*) > 1`},
+	{"3: only active users of the order's customer hold seats", `
+		SELECT format('seat %s held by %s user %s of customer %s on an order of %s', s.id, u.status, u.external_id, u.customer_id, o.customer_id)
+		FROM seats s JOIN users u ON u.id = s.user_id JOIN order_lines l ON l.id = s.line_id JOIN orders o ON o.id = l.order_id
+		WHERE s.retired_at IS NULL AND (u.status <> 'active' OR u.customer_id <> o.customer_id)`},
+	{"6: a canceled order holds nobody", `
+		SELECT format('seat %s of canceled order %s is %s', s.id, o.external_id, s.status)
+		FROM seats s JOIN order_lines l ON l.id = s.line_id JOIN orders o ON o.id = l.order_id
+		WHERE o.status = 'canceled' AND s.retired_at IS NULL AND s.status <> 'unassigned'`},
+	{"history: a held seat has exactly its holder's open assignment", `
+		SELECT format('seat %s: holder %s, open assignments %s', s.id, s.user_id, count(a.id))
+		FROM seats s LEFT JOIN assignments a ON a.seat_id = s.id AND a.ended_at IS NULL
+		GROUP BY s.id HAVING count(a.id) <> (s.status = 'assigned')::int
+		    OR bool_or(a.user_id IS DISTINCT FROM s.user_id)`},
+	{"7: one event per change of occupancy", `
+		SELECT format('line %s: %s assigned events, %s revoked, %s seats held', l.id,
+		              count(*) FILTER (WHERE e.event_type = 'seat.assigned'),
+		              count(*) FILTER (WHERE e.event_type = 'seat.revoked'),
+		              (SELECT count(*) FROM seats s WHERE s.line_id = l.id AND s.status = 'assigned'))
+		FROM order_lines l LEFT JOIN outbox e ON e.line_id = l.id
+		GROUP BY l.id
+		HAVING count(*) FILTER (WHERE e.event_type = 'seat.assigned') - count(*) FILTER (WHERE e.event_type = 'seat.revoked')
+		    <> (SELECT count(*) FROM seats s WHERE s.line_id = l.id AND s.status = 'assigned')`},
+	{"sequence: every event of a line has the next number", `
+		SELECT format('line %s: sequence %s, %s events, highest %s', l.id, l.sequence, count(e.id), max(e.sequence))
+		FROM order_lines l LEFT JOIN outbox e ON e.line_id = l.id
+		GROUP BY l.id HAVING count(e.id) <> l.sequence OR COALESCE(max(e.sequence), 0) <> l.sequence`},
+}
+
+// InvariantViolations checks every invariant and describes each violation;
+// none means the database keeps every rule.
+func (db *DB) InvariantViolations(ctx context.Context) ([]string, error) {
+	var all []string
+	for _, inv := range invariants {
+		var found []string
+		if err := db.x.SelectContext(ctx, &found, inv.query); err != nil {
+			return nil, wrapf(err, "check invariant %s", inv.rule)
+		}
+		for _, f := range found {
+			all = append(all, fmt.Sprintf("rule %s: %s", inv.rule, f))
+		}
+	}
+	return all, nil
+}

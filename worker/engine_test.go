@@ -1,0 +1,240 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seatsync/seatsync/storage"
+)
+
+// engineCase drives the engine the way the worker does: canonical events,
+// one transaction each, with increasing event times.
+type engineCase struct {
+	t  *testing.T
+	h  *EventHandler
+	db *storage.DB
+	n  int
+}
+
+func newEngineCase(t *testing.T) *engineCase {
+	t.Helper()
+	h, db := newHandler(t)
+	return &engineCase{t: t, h: h, db: db}
+}
+
+// send applies one event and returns its outcome and reason.
+func (c *engineCase) send(typ, data string) (string, string) {
+	c.t.Helper()
+	c.n++
+	at := time.Date(2026, 11, 21, 10, 0, c.n, 0, time.UTC)
+	outcome, reason, err := c.h.applyOnce(context.Background(), standardEvent(fmt.Sprint("e", c.n), typ, at, data))
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", typ, data, err)
+	}
+	return outcome, reason
+}
+
+func (c *engineCase) must(typ, data string) {
+	c.t.Helper()
+	if outcome, reason := c.send(typ, data); outcome != storage.InboxApplied {
+		c.t.Fatalf("%s %s: %s %s", typ, data, outcome, reason)
+	}
+}
+
+func (c *engineCase) order(qty int, status string) {
+	c.must("order.upserted", fmt.Sprintf(`{"external_id":"sub_1","customer_external_id":"acme","status":%q,"lines":[{"product_id":"pro","quantity":%d}]}`, status, qty))
+}
+
+func (c *engineCase) user(id string, extra string) {
+	c.must("user.upserted", fmt.Sprintf(`{"customer_external_id":"acme","external_id":%q,"email":"%s@acme.test"%s}`, id, id, extra))
+}
+
+func (c *engineCase) assign(user string) (string, string) {
+	return c.send("seat.assign_requested", fmt.Sprintf(`{"order_external_id":"sub_1","product_id":"pro","user_external_id":%q}`, user))
+}
+
+// holders lists who holds the order's seats, in seat order ("-" for free).
+func (c *engineCase) holders() string {
+	c.t.Helper()
+	seats, err := c.db.OrderSeats(context.Background(), "sub_1", storage.SeatFilter{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var out []string
+	for _, s := range seats {
+		h := s.UserExternalID
+		if h == "" {
+			h = "-"
+		}
+		out = append(out, h)
+	}
+	return strings.Join(out, " ")
+}
+
+// events lists the outbound events since the last call, as "type user reason".
+func (c *engineCase) events(after *int64) []string {
+	c.t.Helper()
+	msgs, err := c.db.OutboxMessages(context.Background(), *after, 1000)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		*after = m.ID
+		var body struct {
+			Type string `json:"type"`
+			Data struct {
+				Reason   string `json:"reason"`
+				Quantity *int   `json:"quantity"`
+				User     *struct {
+					ExternalID string `json:"external_id"`
+				} `json:"user"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(m.Body, &body); err != nil {
+			c.t.Fatal(err)
+		}
+		e := body.Type
+		if body.Data.User != nil {
+			e += " " + body.Data.User.ExternalID
+		}
+		if body.Data.Reason != "" {
+			e += " " + body.Data.Reason
+		}
+		if body.Data.Quantity != nil {
+			e += fmt.Sprintf(" %d", *body.Data.Quantity)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func (c *engineCase) checkInvariants() {
+	c.t.Helper()
+	v, err := c.db.InvariantViolations(context.Background())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, violation := range v {
+		c.t.Error(violation)
+	}
+}
+
+func TestEngineAssignmentRulesAndEvents(t *testing.T) {
+	t.Parallel()
+	c := newEngineCase(t)
+	var seen int64
+	c.order(3, "active")
+	for _, u := range []string{"u1", "u2", "u3", "u4"} {
+		c.user(u, "")
+	}
+	c.user("gone", `,"status":"deactivated"`)
+	for _, u := range []string{"u1", "u2", "u3"} {
+		if outcome, reason := c.assign(u); outcome != storage.InboxApplied {
+			t.Fatalf("assign %s: %s %s", u, outcome, reason)
+		}
+	}
+	if got := c.holders(); got != "u1 u2 u3" {
+		t.Fatalf("holders = %q", got)
+	}
+	for _, tc := range []struct{ user, want string }{
+		{"u4", "no_free_seat"},
+		{"gone", "order_canceled"}, // checked after cancel below
+	}[:1] {
+		if outcome, reason := c.assign(tc.user); outcome != storage.InboxFailed || !strings.Contains(reason, tc.want) {
+			t.Errorf("assign %s: %s %q, want failed %s", tc.user, outcome, reason, tc.want)
+		}
+	}
+	if outcome, _ := c.assign("u1"); outcome != storage.InboxApplied {
+		t.Errorf("assigning a seated user again: %s, want a harmless no-op", outcome)
+	}
+	want := []string{"seat.pool_updated 3", "seat.assigned u1", "seat.assigned u2", "seat.assigned u3"}
+	if got := c.events(&seen); !slices.Equal(got, want) {
+		t.Errorf("events = %q\nwant %q", got, want)
+	}
+
+	// Unassigning frees the seat and never changes quantity (rule 5).
+	c.must("seat.unassign_requested", `{"order_external_id":"sub_1","product_id":"pro","user_external_id":"u2"}`)
+	if got := c.holders(); got != "u1 - u3" {
+		t.Errorf("after unassign: %q", got)
+	}
+	// Rule 6: shrinking retires the free seat, then the most recently assigned.
+	c.order(1, "active")
+	if got := c.holders(); got != "u1" {
+		t.Errorf("after shrink to 1: %q", got)
+	}
+	want = []string{"seat.revoked u2 unassigned", "seat.pool_updated 1", "seat.revoked u3 quantity_decreased"}
+	if got := c.events(&seen); !slices.Equal(got, want) {
+		t.Errorf("events = %q\nwant %q", got, want)
+	}
+	// Rule 4: deactivation revokes, and user.deactivated is sent once.
+	c.must("user.deactivated", `{"customer_external_id":"acme","external_id":"u1"}`)
+	c.must("user.deactivated", `{"customer_external_id":"acme","external_id":"u1"}`)
+	want = []string{"user.deactivated u1", "seat.revoked u1 user_deactivated"}
+	if got := c.events(&seen); !slices.Equal(got, want) {
+		t.Errorf("events = %q\nwant %q", got, want)
+	}
+	if outcome, reason := c.assign("u1"); outcome != storage.InboxFailed || !strings.Contains(reason, "user_deactivated") {
+		t.Errorf("assign deactivated: %s %q", outcome, reason)
+	}
+	// Growing adds free seats; canceling revokes everyone.
+	c.order(2, "active")
+	c.assign("u4")
+	c.order(2, "canceled")
+	if got := c.holders(); got != "- -" {
+		t.Errorf("after cancel: %q", got)
+	}
+	want = []string{"seat.pool_updated 2", "seat.assigned u4", "seat.revoked u4 order_canceled"}
+	if got := c.events(&seen); !slices.Equal(got, want) {
+		t.Errorf("events = %q\nwant %q", got, want)
+	}
+	if outcome, reason := c.assign("u3"); outcome != storage.InboxFailed || !strings.Contains(reason, "order_canceled") {
+		t.Errorf("assign on canceled order: %s %q", outcome, reason)
+	}
+	c.checkInvariants()
+}
+
+func TestEngineAutomaticSeating(t *testing.T) {
+	t.Parallel()
+	c := newEngineCase(t)
+	var seen int64
+	c.order(1, "active")
+	c.user("u1", "")
+	c.user("u2", "")
+	ctx := context.Background()
+	if err := c.db.InTx(ctx, func(tx *storage.Tx) error {
+		return c.h.engine.SetAutoAssign(ctx, tx, "acme", "pro", "eng")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c.user("u1", `,"groups":["eng"]`) // joins: seated
+	c.user("u2", `,"groups":["eng"]`) // joins: waits
+	c.user("u3", `,"groups":["eng"]`) // joins: waits behind u2
+	if got := c.holders(); got != "u1" {
+		t.Fatalf("holders = %q", got)
+	}
+	c.user("u1", `,"groups":[]`) // leaves: the seat goes to the head of the queue
+	if got := c.holders(); got != "u2" {
+		t.Errorf("after u1 left: %q", got)
+	}
+	c.order(2, "active") // more seats: the next in line
+	if got := c.holders(); got != "u2 u3" {
+		t.Errorf("after growing: %q", got)
+	}
+	c.must("user.deactivated", `{"customer_external_id":"acme","external_id":"u2"}`)
+	c.user("u1", `,"groups":["eng"]`)
+	if got := c.holders(); got != "u1 u3" {
+		t.Errorf("after u2 deactivated and u1 rejoined: %q", got)
+	}
+	want := []string{"seat.pool_updated 1", "seat.assigned u1", "seat.revoked u1 left_group", "seat.assigned u2",
+		"seat.pool_updated 2", "seat.assigned u3", "user.deactivated u2", "seat.revoked u2 user_deactivated", "seat.assigned u1"}
+	if got := c.events(&seen); !slices.Equal(got, want) {
+		t.Errorf("events = %q\nwant %q", got, want)
+	}
+	c.checkInvariants()
+}
