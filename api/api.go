@@ -27,4 +27,7 @@ func (a *API) Register(r gin.IRouter) {
 	v1 := r.Group("/v1", a.authenticate)
 	v1.GET("/customers/:customer", a.getCustomer)
 	v1.GET("/customers/:customer/users/:user", a.getUser)
+	v1.GET("/customers/:customer/seat-usage", a.getSeatUsage)
+	v1.GET("/orders/:order", a.getOrder)
+	v1.GET("/orders/:order/seats", a.listOrderSeats)
 }

@@ -18,6 +18,16 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.message }
 
+// detailedError is an apiError with details, such as the parameter that
+// failed validation. It is a type of its own so that apiError literals stay
+// three fields long.
+type detailedError struct {
+	*apiError
+	details map[string]any
+}
+
+func (e *detailedError) Unwrap() error { return e.apiError }
+
 // errorCodes is the one table from storage sentinels to answers.
 var errorCodes = []struct {
 	err    error
@@ -31,6 +41,11 @@ var errorCodes = []struct {
 // fail answers err in the uniform error shape. Unexpected errors are logged
 // here, once, and answered without their internals.
 func (a *API) fail(c *gin.Context, err error) {
+	var de *detailedError
+	if errors.As(err, &de) {
+		c.AbortWithStatusJSON(de.status, gin.H{"error": gin.H{"code": de.code, "message": de.message, "details": de.details}})
+		return
+	}
 	var ae *apiError
 	if errors.As(err, &ae) {
 		c.AbortWithStatusJSON(ae.status, errorBody(ae.code, ae.message))

@@ -145,3 +145,13 @@ func (tx *Tx) OrderID(ctx context.Context, externalID string) (string, error) {
 	err := tx.x.GetContext(ctx, &id, `SELECT id FROM orders WHERE external_id = $1`, externalID)
 	return id, wrapf(err, "order %s", externalID)
 }
+
+// OrderCustomer returns the external id of an order's customer, without
+// locking: callers lock the customer (through LockUser or LockCustomer)
+// before the order's lines, the order every transaction takes its locks in.
+func (tx *Tx) OrderCustomer(ctx context.Context, orderExternalID string) (string, error) {
+	var id string
+	err := tx.x.GetContext(ctx, &id, `
+		SELECT c.external_id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.external_id = $1`, orderExternalID)
+	return id, wrapf(err, "order %s", orderExternalID)
+}

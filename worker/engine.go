@@ -46,17 +46,17 @@ func (e *Engine) ReconcileOrder(ctx context.Context, tx *storage.Tx, orderID str
 }
 
 func (e *Engine) reconcileLine(ctx context.Context, tx *storage.Tx, line storage.Line) error {
+	var displaced []storage.Seat
 	if line.OrderStatus == storage.OrderCanceled {
-		vacated := false
 		for _, s := range line.Seats {
 			if s.Status != storage.SeatUnassigned {
 				if err := e.vacate(ctx, tx, line, s, ReasonOrderCanceled); err != nil {
 					return err
 				}
-				vacated = true
+				displaced = append(displaced, s)
 			}
 		}
-		if vacated {
+		if len(displaced) > 0 {
 			var err error
 			if line, err = tx.LockLine(ctx, line.OrderExternalID, line.ProductID); err != nil {
 				return err
@@ -64,9 +64,19 @@ func (e *Engine) reconcileLine(ctx context.Context, tx *storage.Tx, line storage
 		}
 	}
 	create, retire := PlanResize(views(line.Seats), line.Quantity)
-	if create == 0 && len(retire) == 0 {
-		return e.fill(ctx, tx, line)
+	if create != 0 || len(retire) != 0 {
+		if err := e.resize(ctx, tx, line, create, retire, &displaced); err != nil {
+			return err
+		}
 	}
+	if err := e.refill(ctx, tx, line.OrderExternalID, line.ProductID); err != nil {
+		return err
+	}
+	return e.reseat(ctx, tx, line, displaced)
+}
+
+// resize creates or retires seats, unseating the holders of retired ones.
+func (e *Engine) resize(ctx context.Context, tx *storage.Tx, line storage.Line, create int, retire []SeatView, displaced *[]storage.Seat) error {
 	if err := e.emitPool(ctx, tx, line, len(line.Seats)); err != nil {
 		return err
 	}
@@ -79,17 +89,36 @@ func (e *Engine) reconcileLine(ctx context.Context, tx *storage.Tx, line storage
 			if err := e.vacate(ctx, tx, line, seat, ReasonQuantityDecreased); err != nil {
 				return err
 			}
+			*displaced = append(*displaced, seat)
 		}
 		if err := tx.RetireSeat(ctx, r.ID, ReasonQuantityDecreased); err != nil {
 			return err
 		}
 	}
 	if create > 0 {
-		if err := tx.CreateSeats(ctx, line.ID, create); err != nil {
+		return tx.CreateSeats(ctx, line.ID, create)
+	}
+	return nil
+}
+
+// reseat gives users who lost their seat to a smaller or canceled order
+// what they are still entitled to: a seat elsewhere, or a place in line.
+func (e *Engine) reseat(ctx context.Context, tx *storage.Tx, line storage.Line, displaced []storage.Seat) error {
+	for _, s := range displaced {
+		if s.UserID == "" {
+			continue // an invitation
+		}
+		u, err := tx.LockUser(ctx, storage.CustomerRef{ExternalID: line.CustomerExternalID}, s.UserExternalID)
+		if err != nil {
 			return err
 		}
+		if u.Status == storage.UserActive {
+			if err := e.ReconcileUser(ctx, tx, u, true); err != nil {
+				return err
+			}
+		}
 	}
-	return e.refill(ctx, tx, line.OrderExternalID, line.ProductID)
+	return nil
 }
 
 // refill reloads a line after its seats changed and fills it.

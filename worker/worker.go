@@ -5,8 +5,10 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -50,7 +52,11 @@ func New(opts Options, redis asynq.RedisConnOpt, db *storage.DB, queue *jobs.Cli
 		TaskCheckInterval: opts.TaskCheckInterval,
 		ShutdownTimeout:   opts.ShutdownTimeout,
 		ErrorHandler:      asynq.ErrorHandlerFunc(events.handleError),
-		Logger:            asynqLogger{log.With("component", "asynq")},
+		RetryDelayFunc:    retryDelay,
+		// Retries of events that wait for another event are due within
+		// seconds; asynq's default 5 s check would add to every one.
+		DelayedTaskCheckInterval: time.Second,
+		Logger:                   asynqLogger{log.With("component", "asynq")},
 		// Task failures are logged once, by the error handler; asynq's own
 		// warnings would repeat them.
 		LogLevel: asynq.ErrorLevel,
@@ -90,6 +96,17 @@ func (w *Worker) Shutdown() {
 	}
 	w.srv.Shutdown()
 	w.swept.Wait()
+}
+
+// retryDelay retries an event that refers to something no event has
+// created yet (an order, a user) soon and then less often, because the
+// event that creates it is usually right behind; anything else backs off
+// as asynq does by default.
+func retryDelay(n int, err error, t *asynq.Task) time.Duration {
+	if errors.Is(err, storage.ErrNotFound) {
+		return min(time.Second<<min(n, 20), 10*time.Minute) + rand.N(time.Second)
+	}
+	return asynq.DefaultRetryDelayFunc(n, err, t)
 }
 
 // asynqLogger sends asynq's own messages through slog.

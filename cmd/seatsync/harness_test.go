@@ -189,7 +189,9 @@ func (s *stack) send(e event) answer {
 // waitProcessed waits until the event's inbox row has left "received".
 func (s *stack) waitProcessed(source, id string) storage.InboxEvent {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: an event that refers to one not applied yet is retried
+	// with growing delays, and the race detector slows everything down.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ev, err := s.d.db.InboxEventByID(context.Background(), source, id)
 		if err == nil && ev.Status != storage.InboxReceived {
