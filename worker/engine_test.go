@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -235,6 +236,67 @@ func TestEngineAutomaticSeating(t *testing.T) {
 		"seat.pool_updated 2", "seat.assigned u3", "user.deactivated u2", "seat.revoked u2 user_deactivated", "seat.assigned u1"}
 	if got := c.events(&seen); !slices.Equal(got, want) {
 		t.Errorf("events = %q\nwant %q", got, want)
+	}
+	c.checkInvariants()
+}
+
+func (c *engineCase) seatIDs() []string {
+	c.t.Helper()
+	seats, err := c.db.OrderSeats(context.Background(), "sub_1", storage.SeatFilter{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	ids := make([]string, len(seats))
+	for i, s := range seats {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+func (c *engineCase) batch(entries ...BatchAssignment) error {
+	ctx := context.Background()
+	return c.db.InTx(ctx, func(tx *storage.Tx) error { return c.h.engine.Batch(ctx, tx, "sub_1", entries) })
+}
+
+func TestEngineBatch(t *testing.T) {
+	t.Parallel()
+	c := newEngineCase(t)
+	c.order(3, "active")
+	for _, u := range []string{"u1", "u2", "u3", "u4"} {
+		c.user(u, "")
+	}
+	c.user("gone", `,"status":"deactivated"`)
+	seats := c.seatIDs()
+	if err := c.batch(BatchAssignment{seats[0], "u1"}, BatchAssignment{seats[1], "u2"}, BatchAssignment{seats[2], "u3"}); err != nil {
+		t.Fatal(err)
+	}
+	// Free a seat and fill it in one batch; swap two users through unassigns.
+	err := c.batch(BatchAssignment{seats[1], ""}, BatchAssignment{seats[1], "u4"},
+		BatchAssignment{seats[0], ""}, BatchAssignment{seats[2], ""}, BatchAssignment{seats[0], "u3"}, BatchAssignment{seats[2], "u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.holders(); got != "u3 u4 u1" {
+		t.Fatalf("holders = %q", got)
+	}
+	// All or nothing, with every failing entry named.
+	err = c.batch(BatchAssignment{seats[0], ""}, BatchAssignment{seats[0], "nobody"},
+		BatchAssignment{seats[1], "gone"}, BatchAssignment{"no-such-seat", "u2"}, BatchAssignment{seats[2], "u4"})
+	var be *BatchError
+	if !errors.As(err, &be) {
+		t.Fatalf("err = %v, want a BatchError", err)
+	}
+	wantErrs := map[int]error{1: ErrUnknownUser, 2: ErrUserDeactivated, 3: ErrSeatNotFound, 4: ErrUserAlreadySeated}
+	if len(be.Entries) != len(wantErrs) {
+		t.Errorf("entry errors = %v", be.Entries)
+	}
+	for i, want := range wantErrs {
+		if !errors.Is(be.Entries[i], want) {
+			t.Errorf("entry %d: %v, want %v", i, be.Entries[i], want)
+		}
+	}
+	if got := c.holders(); got != "u3 u4 u1" {
+		t.Errorf("a refused batch changed seats: %q", got)
 	}
 	c.checkInvariants()
 }
