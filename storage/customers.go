@@ -62,14 +62,21 @@ func (tx *Tx) UpsertCustomer(ctx context.Context, in CustomerInput, at time.Time
 }
 
 // ensureCustomer returns the id of the customer with this external id,
-// creating a bare one when an event about its users arrives first. The no-op
-// update takes the row lock and makes RETURNING see a concurrent insert.
+// creating a bare one when an event about its users or orders arrives
+// first, and locks it until the transaction ends. Every event about a
+// customer takes this lock first, which is what orders their transactions.
+// Locking an existing row writes nothing; only a missing one is inserted.
 func (tx *Tx) ensureCustomer(ctx context.Context, externalID string) (string, error) {
+	lock := `SELECT id FROM customers WHERE external_id = $1 FOR UPDATE`
 	var id string
-	err := tx.x.GetContext(ctx, &id, `
-		INSERT INTO customers (external_id) VALUES ($1)
-		ON CONFLICT (external_id) DO UPDATE SET external_id = EXCLUDED.external_id
-		RETURNING id`, externalID)
+	err := tx.x.GetContext(ctx, &id, lock, externalID)
+	if errors.Is(translate(err), ErrNotFound) {
+		err = tx.x.GetContext(ctx, &id, `
+			INSERT INTO customers (external_id) VALUES ($1) ON CONFLICT (external_id) DO NOTHING RETURNING id`, externalID)
+		if errors.Is(translate(err), ErrNotFound) { // created meanwhile by another transaction
+			err = tx.x.GetContext(ctx, &id, lock, externalID)
+		}
+	}
 	if err != nil {
 		return "", wrapf(err, "ensure customer %s", externalID)
 	}

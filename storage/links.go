@@ -30,6 +30,22 @@ func (r CustomerRef) String() string {
 //     into an existing one), so what arrived first under the provider id
 //     ends up under the external id, exactly as if the link came first.
 func (tx *Tx) resolveCustomer(ctx context.Context, ref CustomerRef) (string, error) {
+	// One event resolves the same customer several times; the first answer
+	// holds for the rest of the transaction, which keeps its lock.
+	if id, ok := tx.customers[ref]; ok {
+		return id, nil
+	}
+	id, err := tx.resolveCustomerOnce(ctx, ref)
+	if err == nil {
+		if tx.customers == nil {
+			tx.customers = map[CustomerRef]string{}
+		}
+		tx.customers[ref] = id
+	}
+	return id, err
+}
+
+func (tx *Tx) resolveCustomerOnce(ctx context.Context, ref CustomerRef) (string, error) {
 	if ref.Provider == "" {
 		return tx.ensureCustomer(ctx, ref.ExternalID)
 	}

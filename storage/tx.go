@@ -14,7 +14,8 @@ const maxTxAttempts = 5
 // Tx is an open transaction. Its methods are the writes that must commit
 // together with the inbox row that caused them.
 type Tx struct {
-	x *sqlx.Tx
+	x         *sqlx.Tx
+	customers map[CustomerRef]string // resolved in this transaction
 }
 
 // InTx runs fn in a transaction. It rolls back when fn returns an error or

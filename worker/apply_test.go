@@ -15,7 +15,7 @@ import (
 	"github.com/seatsync/seatsync/storage/storagetest"
 )
 
-func newHandler(t *testing.T) (*EventHandler, *storage.DB) {
+func newHandler(t testing.TB) (*EventHandler, *storage.DB) {
 	t.Helper()
 	db := storagetest.NewDB(t)
 	return &EventHandler{db: db, engine: NewEngine(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}, db

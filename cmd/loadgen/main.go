@@ -166,8 +166,11 @@ func send(ctx context.Context, o options) result {
 	var transportErrors atomic.Int64
 	res := loop(ctx, o, func(seq int64) time.Duration {
 		id := fmt.Sprintf("%s_%d", o.prefix, seq)
-		body := fmt.Appendf(nil, `{"type":"user.upserted","timestamp":%q,"data":{"customer_external_id":"load","external_id":"u%d","email":"u%d@load.test","name":"Load %d"}}`,
-			time.Now().UTC().Format(time.RFC3339Nano), seq%5000, seq%5000, seq)
+		// 100 customers of 50 users each: events of one customer serialise
+		// on its row lock, as they must, so one customer alone would measure
+		// that lock rather than seatsync.
+		body := fmt.Appendf(nil, `{"type":"user.upserted","timestamp":%q,"data":{"customer_external_id":"load%d","external_id":"u%d","email":"u%d@load.test","name":"Load %d"}}`,
+			time.Now().UTC().Format(time.RFC3339Nano), seq%100, seq%5000, seq%5000, seq)
 		now := time.Now()
 		sig, _ := webhooks.SignStandard(o.secret, id, now, body)
 		req, _ := http.NewRequest(http.MethodPost, o.url, bytes.NewReader(body))
