@@ -37,25 +37,9 @@ var _ Kind = (*Paddle)(nil)
 // secret can be rotated without a window of 401s. A tolerance of zero means
 // [DefaultPaddleTolerance].
 func NewPaddle(secrets []string, tolerance time.Duration) (*Paddle, error) {
-	if len(secrets) == 0 {
-		return nil, errors.New("paddle: no secrets configured")
-	}
-	if tolerance < 0 {
-		return nil, fmt.Errorf("paddle: negative tolerance %s", tolerance)
-	}
-	if tolerance == 0 {
-		tolerance = DefaultPaddleTolerance
-	}
-	keys := make([][]byte, 0, len(secrets))
-	for i, secret := range secrets {
-		switch {
-		case strings.TrimSpace(secret) != secret:
-			// Almost always a copy-paste slip; the key would never match.
-			return nil, fmt.Errorf("paddle: secret %d has surrounding whitespace", i)
-		case len(secret) < minPaddleSecretLen:
-			return nil, fmt.Errorf("paddle: secret %d is %d bytes, want at least %d", i, len(secret), minPaddleSecretLen)
-		}
-		keys = append(keys, []byte(secret))
+	keys, tolerance, err := secretKeys("paddle", secrets, tolerance, DefaultPaddleTolerance, rawKey(minPaddleSecretLen))
+	if err != nil {
+		return nil, err
 	}
 	return &Paddle{keys: keys, tolerance: tolerance}, nil
 }

@@ -179,9 +179,9 @@ func TestNewPaddle(t *testing.T) {
 		{name: "one secret, default tolerance", secrets: []string{paddleVectorSecret}},
 		{name: "rotation, own tolerance", secrets: []string{paddleVectorSecret, paddleRotatedSecret}, tolerance: time.Minute},
 		{name: "no secrets", wantErr: "no secrets"},
-		{name: "empty secret", secrets: []string{paddleVectorSecret, ""}, wantErr: "secret 1 is 0 bytes"},
-		{name: "short secret", secrets: []string{"pdl_short"}, wantErr: "secret 0 is 9 bytes, want at least 16"},
-		{name: "whitespace", secrets: []string{paddleVectorSecret + "\n"}, wantErr: "secret 0 has surrounding whitespace"},
+		{name: "empty secret", secrets: []string{paddleVectorSecret, ""}, wantErr: "secret 1: is 0 bytes"},
+		{name: "short secret", secrets: []string{"pdl_short"}, wantErr: "secret 0: is 9 bytes, want at least 16"},
+		{name: "whitespace", secrets: []string{paddleVectorSecret + "\n"}, wantErr: "secret 0: has surrounding whitespace"},
 		{name: "negative tolerance", secrets: []string{paddleVectorSecret}, tolerance: -time.Second, wantErr: "negative tolerance"},
 	}
 	for _, tt := range tests {

@@ -3,9 +3,7 @@ package webhooks
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -39,27 +37,15 @@ var _ Kind = (*Polar)(nil)
 // the Standard Webhooks form. Both come from the same secret, so accepting
 // either grants nothing to anyone who lacks it.
 func NewPolar(secrets []string, tolerance time.Duration) (*Polar, error) {
-	if len(secrets) == 0 {
-		return nil, errors.New("polar: no secrets configured")
-	}
-	if tolerance < 0 {
-		return nil, fmt.Errorf("polar: negative tolerance %s", tolerance)
-	}
-	if tolerance == 0 {
-		tolerance = DefaultPolarTolerance
-	}
-	var keys [][]byte
-	for i, secret := range secrets {
-		switch {
-		case strings.TrimSpace(secret) != secret:
-			return nil, fmt.Errorf("polar: secret %d has surrounding whitespace", i)
-		case len(secret) < minKeyLen:
-			return nil, fmt.Errorf("polar: secret %d is %d bytes, want at least %d", i, len(secret), minKeyLen)
+	keys, tolerance, err := secretKeys("polar", secrets, tolerance, DefaultPolarTolerance, func(secret string) ([][]byte, error) {
+		keys, err := rawKey(minKeyLen)(secret)
+		if decoded, derr := decodeSecret(secret); err == nil && derr == nil {
+			keys = append(keys, decoded)
 		}
-		keys = append(keys, []byte(secret))
-		if key, err := decodeSecret(secret); err == nil {
-			keys = append(keys, key)
-		}
+		return keys, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &Polar{std: newStandardKeys(keys, tolerance)}, nil
 }

@@ -137,9 +137,9 @@ func TestNewPolar(t *testing.T) {
 		{name: "standard form has two keys", secrets: []string{polarStandardSecret}, wantKeys: 2},
 		{name: "rotation", secrets: []string{polarLegacySecret, polarStandardSecret}, wantKeys: 3},
 		{name: "no secrets", wantErr: "no secrets"},
-		{name: "empty secret", secrets: []string{polarLegacySecret, ""}, wantErr: "secret 1 is 0 bytes"},
-		{name: "short secret", secrets: []string{"whsec_abc"}, wantErr: "secret 0 is 9 bytes, want at least 16"},
-		{name: "whitespace", secrets: []string{" " + polarOldFormSecret}, wantErr: "secret 0 has surrounding whitespace"},
+		{name: "empty secret", secrets: []string{polarLegacySecret, ""}, wantErr: "secret 1: is 0 bytes"},
+		{name: "short secret", secrets: []string{"whsec_abc"}, wantErr: "secret 0: is 9 bytes, want at least 16"},
+		{name: "whitespace", secrets: []string{" " + polarOldFormSecret}, wantErr: "secret 0: has surrounding whitespace"},
 		{name: "negative tolerance", secrets: []string{polarLegacySecret}, tolerance: -time.Second, wantErr: "negative tolerance"},
 	}
 	for _, tt := range tests {

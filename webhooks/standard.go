@@ -43,23 +43,12 @@ var _ Kind = (*Standard)(nil)
 // at once so a sender can rotate its secret without a window of 401s. A
 // tolerance of zero means [DefaultStandardTolerance].
 func NewStandard(secrets []string, tolerance time.Duration) (*Standard, error) {
-	if len(secrets) == 0 {
-		return nil, errors.New("standard webhooks: no secrets configured")
-	}
-	if tolerance < 0 {
-		return nil, fmt.Errorf("standard webhooks: negative tolerance %s", tolerance)
-	}
-	if tolerance == 0 {
-		tolerance = DefaultStandardTolerance
-	}
-	keys := make([][]byte, 0, len(secrets))
-	for i, secret := range secrets {
+	keys, tolerance, err := secretKeys("standard webhooks", secrets, tolerance, DefaultStandardTolerance, func(secret string) ([][]byte, error) {
 		key, err := decodeSecret(secret)
-		if err != nil {
-			// The index, never the value: this error ends up in startup logs.
-			return nil, fmt.Errorf("standard webhooks: secret %d: %w", i, err)
-		}
-		keys = append(keys, key)
+		return [][]byte{key}, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return newStandardKeys(keys, tolerance), nil
 }

@@ -41,34 +41,28 @@ var _ Kind = (*Stripe)(nil)
 // be rolled without a window of 401s. A tolerance of zero means
 // [DefaultStripeTolerance].
 func NewStripe(secrets []string, tolerance time.Duration) (*Stripe, error) {
-	if len(secrets) == 0 {
-		return nil, errors.New("stripe: no secrets configured")
-	}
-	if tolerance < 0 {
-		return nil, fmt.Errorf("stripe: negative tolerance %s", tolerance)
-	}
-	if tolerance == 0 {
-		tolerance = DefaultStripeTolerance
-	}
-	keys := make([][]byte, 0, len(secrets))
-	for i, secret := range secrets {
-		// The index, never the value: this error ends up in startup logs.
-		rest, ok := strings.CutPrefix(secret, stripeSecretPrefix)
-		switch {
-		case !ok:
-			// Most likely an API key (sk_…) or another kind's secret pasted
-			// into the wrong place; failing at startup beats 401 forever.
-			return nil, fmt.Errorf("stripe: secret %d: missing %q prefix", i, stripeSecretPrefix)
-		case len(rest) < minStripeSecretLen:
-			return nil, fmt.Errorf("stripe: secret %d: %d characters after the prefix, want at least %d", i, len(rest), minStripeSecretLen)
-		case strings.ContainsFunc(secret, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
-			// A trailing newline from a secrets file would make every
-			// signature mismatch, with nothing in the logs to say why.
-			return nil, fmt.Errorf("stripe: secret %d: contains whitespace or control characters", i)
-		}
-		keys = append(keys, []byte(secret))
+	keys, tolerance, err := secretKeys("stripe", secrets, tolerance, DefaultStripeTolerance, stripeKey)
+	if err != nil {
+		return nil, err
 	}
 	return &Stripe{keys: keys, tolerance: tolerance}, nil
+}
+
+func stripeKey(secret string) ([][]byte, error) {
+	rest, ok := strings.CutPrefix(secret, stripeSecretPrefix)
+	switch {
+	case !ok:
+		// Most likely an API key (sk_…) or another kind's secret pasted
+		// into the wrong place; failing at startup beats 401 forever.
+		return nil, fmt.Errorf("missing %q prefix", stripeSecretPrefix)
+	case len(rest) < minStripeSecretLen:
+		return nil, fmt.Errorf("%d characters after the prefix, want at least %d", len(rest), minStripeSecretLen)
+	case strings.ContainsFunc(secret, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		// A trailing newline from a secrets file would make every
+		// signature mismatch, with nothing in the logs to say why.
+		return nil, errors.New("contains whitespace or control characters")
+	}
+	return [][]byte{[]byte(secret)}, nil
 }
 
 // stripeSignature is a parsed Stripe-Signature header.

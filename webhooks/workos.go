@@ -33,22 +33,14 @@ var _ Kind = (*WorkOS)(nil)
 // secrets let an endpoint rotate without a window of 401s. A tolerance of
 // zero means [DefaultWorkOSTolerance].
 func NewWorkOS(secrets []string, tolerance time.Duration) (*WorkOS, error) {
-	if len(secrets) == 0 {
-		return nil, errors.New("workos: no secrets configured")
-	}
-	if tolerance < 0 {
-		return nil, fmt.Errorf("workos: negative tolerance %s", tolerance)
-	}
-	if tolerance == 0 {
-		tolerance = DefaultWorkOSTolerance
-	}
-	keys := make([][]byte, 0, len(secrets))
-	for i, secret := range secrets {
+	keys, tolerance, err := secretKeys("workos", secrets, tolerance, DefaultWorkOSTolerance, func(secret string) ([][]byte, error) {
 		if err := checkIDPSecret(secret); err != nil {
-			// The index, never the value: this error ends up in startup logs.
-			return nil, fmt.Errorf("workos: secret %d: %w", i, err)
+			return nil, err
 		}
-		keys = append(keys, []byte(secret))
+		return [][]byte{[]byte(secret)}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &WorkOS{keys: keys, tolerance: tolerance}, nil
 }
