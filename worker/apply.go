@@ -98,7 +98,13 @@ func (h *EventHandler) handleError(ctx context.Context, t *asynq.Task, err error
 	if perr == nil {
 		log = log.With("event_id", ev.EventID, "source", ev.Source)
 	}
-	log.Error("task failed", "error", err)
+	if errors.Is(err, storage.ErrNotFound) && !final {
+		// Expected when providers deliver out of order: the event it
+		// refers to is usually right behind.
+		log.Warn("task waits for an event not applied yet", "error", err)
+	} else {
+		log.Error("task failed", "error", err)
+	}
 	if !final || perr != nil {
 		return
 	}

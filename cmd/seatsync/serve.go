@@ -55,8 +55,6 @@ var allCommand = withDeps(func(ctx context.Context, d *deps) error {
 	return d.runUntilDone(ctx, d.cfg.HTTPAddr, d.mainRouter(sources), d.newWorker())
 })
 
-func (d *deps) newEngine() *worker.Engine { return worker.NewEngine() }
-
 func (d *deps) newWorker() *worker.Worker {
 	return worker.New(worker.Options{
 		Concurrency:       d.cfg.WorkerConcurrency,
