@@ -35,6 +35,7 @@ const (
 	envLogLevel             = "SEATSYNC_LOG_LEVEL"
 	envLogFormat            = "SEATSYNC_LOG_FORMAT"
 	envOutboundAllowPrivate = "SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS"
+	envOutboundDisableAfter = "SEATSYNC_OUTBOUND_DISABLE_AFTER"
 )
 
 // Config is the whole start-up configuration. Build it with Load; a Config
@@ -59,6 +60,9 @@ type Config struct {
 	// lets subscriber endpoints resolve to loopback or private addresses; off
 	// by default because it turns outbound webhooks into an SSRF vector.
 	OutboundAllowPrivateNetworks bool
+	// OutboundDisableAfter (SEATSYNC_OUTBOUND_DISABLE_AFTER, default 120h)
+	// disables an endpoint that has failed every delivery for that long.
+	OutboundDisableAfter time.Duration
 
 	Sources []Source // sorted by Name
 }
@@ -73,19 +77,20 @@ type Source struct {
 
 func defaults() *Config {
 	return &Config{
-		DatabaseURL:       "postgres://postgres@127.0.0.1:5432/seatsync?sslmode=disable",
-		RedisURL:          "redis://127.0.0.1:6379/0",
-		HTTPAddr:          ":8080",
-		WorkerAddr:        ":8081",
-		OpsReadOnly:       true,
-		MaxBodyBytes:      1 << 20,
-		WorkerConcurrency: 10,
-		TaskCheckInterval: 50 * time.Millisecond,
-		ShutdownTimeout:   20 * time.Second,
-		SweepInterval:     30 * time.Second,
-		SweepAfter:        time.Minute,
-		LogLevel:          slog.LevelInfo,
-		LogFormat:         "json",
+		DatabaseURL:          "postgres://postgres@127.0.0.1:5432/seatsync?sslmode=disable",
+		RedisURL:             "redis://127.0.0.1:6379/0",
+		HTTPAddr:             ":8080",
+		WorkerAddr:           ":8081",
+		OpsReadOnly:          true,
+		MaxBodyBytes:         1 << 20,
+		WorkerConcurrency:    10,
+		TaskCheckInterval:    50 * time.Millisecond,
+		ShutdownTimeout:      20 * time.Second,
+		SweepInterval:        30 * time.Second,
+		SweepAfter:           time.Minute,
+		OutboundDisableAfter: 5 * 24 * time.Hour,
+		LogLevel:             slog.LevelInfo,
+		LogFormat:            "json",
 	}
 }
 

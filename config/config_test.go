@@ -12,19 +12,20 @@ import (
 // changed default fails a test instead of silently agreeing with itself.
 func wantDefaults() *Config {
 	return &Config{
-		DatabaseURL:       "postgres://postgres@127.0.0.1:5432/seatsync?sslmode=disable",
-		RedisURL:          "redis://127.0.0.1:6379/0",
-		HTTPAddr:          ":8080",
-		WorkerAddr:        ":8081",
-		OpsReadOnly:       true,
-		MaxBodyBytes:      1048576,
-		WorkerConcurrency: 10,
-		TaskCheckInterval: 50 * time.Millisecond,
-		ShutdownTimeout:   20 * time.Second,
-		SweepInterval:     30 * time.Second,
-		SweepAfter:        time.Minute,
-		LogLevel:          slog.LevelInfo,
-		LogFormat:         "json",
+		DatabaseURL:          "postgres://postgres@127.0.0.1:5432/seatsync?sslmode=disable",
+		RedisURL:             "redis://127.0.0.1:6379/0",
+		HTTPAddr:             ":8080",
+		WorkerAddr:           ":8081",
+		OpsReadOnly:          true,
+		MaxBodyBytes:         1048576,
+		WorkerConcurrency:    10,
+		TaskCheckInterval:    50 * time.Millisecond,
+		ShutdownTimeout:      20 * time.Second,
+		SweepInterval:        30 * time.Second,
+		SweepAfter:           time.Minute,
+		OutboundDisableAfter: 5 * 24 * time.Hour,
+		LogLevel:             slog.LevelInfo,
+		LogFormat:            "json",
 	}
 }
 

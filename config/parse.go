@@ -83,6 +83,7 @@ func (c *Config) scalarVars() []struct {
 		{envLogLevel, setLevel(&c.LogLevel)},
 		{envLogFormat, setLower(&c.LogFormat)},
 		{envOutboundAllowPrivate, setBool(&c.OutboundAllowPrivateNetworks)},
+		{envOutboundDisableAfter, setDuration(&c.OutboundDisableAfter)},
 	}
 }
 

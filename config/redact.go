@@ -45,6 +45,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
 		slog.Bool("outbound_allow_private_networks", c.OutboundAllowPrivateNetworks),
+		slog.String("outbound_disable_after", c.OutboundDisableAfter.String()),
 		slog.GroupAttrs("sources", sources...),
 	)
 }

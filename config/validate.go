@@ -38,6 +38,7 @@ func (c *Config) problems() []error {
 	add(inRange(envTaskCheckInterval, c.TaskCheckInterval, time.Millisecond, 10*time.Second))
 	add(positive(envShutdownTimeout, c.ShutdownTimeout))
 	add(positive(envSweepInterval, c.SweepInterval))
+	add(positive(envOutboundDisableAfter, c.OutboundDisableAfter))
 	if c.SweepAfter < 0 {
 		add(fmt.Errorf("%s: %v must not be negative", envSweepAfter, c.SweepAfter))
 	}

@@ -15,12 +15,14 @@ import (
 // Queues. Inbound events have a queue of their own so that a backlog of one
 // kind of work never starves another.
 const (
-	QueueInbound = "inbound"
+	QueueInbound  = "inbound"
+	QueueOutbound = "outbound"
 )
 
 // Queues maps every queue to its asynq priority weight.
 var Queues = map[string]int{
-	QueueInbound: 10,
+	QueueInbound:  10,
+	QueueOutbound: 5,
 }
 
 // Outcome is what an enqueue did.

@@ -8,8 +8,9 @@ import (
 
 // Metrics are the worker's seatsync_ series.
 type Metrics struct {
-	apply *prometheus.HistogramVec
-	swept prometheus.Counter
+	apply    *prometheus.HistogramVec
+	swept    prometheus.Counter
+	delivery *prometheus.HistogramVec
 }
 
 // NewMetrics registers the worker's series with reg.
@@ -25,10 +26,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Inbound events the sweeper put back on the queue because they were recorded but never applied.",
 		}),
 	}
-	reg.MustRegister(m.apply, m.swept)
+	m.delivery = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "seatsync_delivery_seconds",
+		Help:    "Outbound webhook attempts by outcome (delivered, retry, gone) and their latency.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15},
+	}, []string{"outcome"})
+	reg.MustRegister(m.apply, m.swept, m.delivery)
 	return m
 }
 
 func (m *Metrics) observeApply(source, outcome string, d time.Duration) {
 	m.apply.WithLabelValues(source, outcome).Observe(d.Seconds())
+}
+
+func (m *Metrics) observeDelivery(outcome string, d time.Duration) {
+	m.delivery.WithLabelValues(outcome).Observe(d.Seconds())
 }

@@ -1,6 +1,7 @@
 // Package worker runs the asynq server that applies queued work to
-// Postgres: one handler per task type, plus the sweeper that re-enqueues
-// anything the queue lost.
+// Postgres and delivers outbound webhooks: one handler per task type, the
+// seat engine and its pure planners, the sweeper that re-enqueues anything
+// the queue lost, and the relay from the outbox to delivery tasks.
 package worker
 
 import (
@@ -13,9 +14,11 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/webhooks"
 )
 
 // Options tune the worker.
@@ -29,46 +32,65 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	SweepInterval   time.Duration
 	SweepAfter      time.Duration
+	// DisableAfter disables an endpoint whose every delivery failed for so long.
+	DisableAfter time.Duration
 }
 
-// Worker is the asynq server with its handlers and the sweeper.
+// relayInterval is how often the relay looks for new outbox rows: the
+// delay a subscriber sees on top of the event's own.
+const relayInterval = 100 * time.Millisecond
+
+// Worker is the asynq server with its handlers, the inbox sweeper and the
+// outbox relay.
 type Worker struct {
 	srv     *asynq.Server
 	mux     *asynq.ServeMux
 	sweeper *Sweeper
-	every   time.Duration
-	log     *slog.Logger
+	relay   *Relay
+	opts    Options
 
-	stopSweep context.CancelFunc
-	swept     sync.WaitGroup
+	stop       context.CancelFunc
+	background sync.WaitGroup
 }
 
 // New wires the handlers. Nothing runs until Start.
-func New(opts Options, redis asynq.RedisConnOpt, db *storage.DB, queue *jobs.Client, m *Metrics, log *slog.Logger) *Worker {
+func New(opts Options, redis asynq.RedisConnOpt, db *storage.DB, queue *jobs.Client, sender *webhooks.Sender, m *Metrics, log *slog.Logger) *Worker {
 	events := &EventHandler{db: db, engine: NewEngine(), metrics: m, log: log}
+	rdb, _ := redis.MakeRedisClient().(goredis.UniversalClient)
+	deliveries := &DeliveryHandler{db: db, sender: sender, slots: endpointSlots{rdb: rdb, max: maxInFlightPerEndpoint},
+		disableAfter: opts.DisableAfter, metrics: m, log: log, now: time.Now}
 	srv := asynq.NewServer(redis, asynq.Config{
 		Concurrency:       opts.Concurrency,
 		Queues:            jobs.Queues,
 		TaskCheckInterval: opts.TaskCheckInterval,
 		ShutdownTimeout:   opts.ShutdownTimeout,
-		ErrorHandler:      asynq.ErrorHandlerFunc(events.handleError),
-		RetryDelayFunc:    retryDelay,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			if t.Type() == jobs.TypeDeliver {
+				deliveries.handleError(ctx, t, err)
+				return
+			}
+			events.handleError(ctx, t, err)
+		}),
+		RetryDelayFunc: retryDelay,
+		// Waiting for a busy endpoint is not a failed attempt.
+		IsFailure: func(err error) bool { return !errors.Is(err, errEndpointBusy) },
 		// Retries of events that wait for another event are due within
 		// seconds; asynq's default 5 s check would add to every one.
 		DelayedTaskCheckInterval: time.Second,
 		Logger:                   asynqLogger{log.With("component", "asynq")},
-		// Task failures are logged once, by the error handler; asynq's own
+		// Task failures are logged once, by the error handlers; asynq's own
 		// warnings would repeat them.
 		LogLevel: asynq.ErrorLevel,
 	})
 	mux := asynq.NewServeMux()
 	mux.Handle(jobs.TypeApplyEvent, events)
+	mux.Handle(jobs.TypeDeliver, deliveries)
 	return &Worker{
 		srv:     srv,
 		mux:     mux,
 		sweeper: NewSweeper(db, queue, opts.SweepAfter, m, log),
-		every:   opts.SweepInterval,
-		log:     log,
+		relay:   NewRelay(db, queue, log),
+		opts:    opts,
 	}
 }
 
@@ -78,24 +100,29 @@ func (w *Worker) Start() error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w.stopSweep = cancel
-	w.swept.Add(1)
+	w.stop = cancel
+	w.background.Add(2)
 	go func() {
-		defer w.swept.Done()
-		w.sweeper.Run(ctx, w.every)
+		defer w.background.Done()
+		w.sweeper.Run(ctx, w.opts.SweepInterval)
+	}()
+	go func() {
+		defer w.background.Done()
+		w.relay.Run(ctx, relayInterval, w.opts.SweepInterval, w.opts.SweepAfter)
 	}()
 	return nil
 }
 
 // Shutdown stops taking tasks, waits for in-flight ones up to the shutdown
-// timeout (unfinished ones return to the queue) and stops the sweeper.
+// timeout (unfinished ones return to the queue) and stops the sweeper and
+// the relay.
 func (w *Worker) Shutdown() {
 	w.srv.Stop()
-	if w.stopSweep != nil {
-		w.stopSweep()
+	if w.stop != nil {
+		w.stop()
 	}
 	w.srv.Shutdown()
-	w.swept.Wait()
+	w.background.Wait()
 }
 
 // retryDelay retries an event that refers to something no event has
@@ -103,6 +130,9 @@ func (w *Worker) Shutdown() {
 // event that creates it is usually right behind; anything else backs off
 // as asynq does by default.
 func retryDelay(n int, err error, t *asynq.Task) time.Duration {
+	if t.Type() == jobs.TypeDeliver {
+		return deliveryRetryDelay(n, err)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return min(time.Second<<min(n, 20), 10*time.Minute) + rand.N(time.Second)
 	}

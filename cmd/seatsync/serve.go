@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/seatsync/seatsync/webhooks"
 	"github.com/seatsync/seatsync/worker"
 )
 
@@ -62,7 +63,9 @@ func (d *deps) newWorker() *worker.Worker {
 		ShutdownTimeout:   d.cfg.ShutdownTimeout,
 		SweepInterval:     d.cfg.SweepInterval,
 		SweepAfter:        d.cfg.SweepAfter,
-	}, d.redis, d.db, d.queue, worker.NewMetrics(d.reg), d.log)
+		DisableAfter:      d.cfg.OutboundDisableAfter,
+	}, d.redis, d.db, d.queue, webhooks.NewSender(15*time.Second, d.cfg.OutboundAllowPrivateNetworks),
+		worker.NewMetrics(d.reg), d.log)
 }
 
 // runUntilDone serves HTTP on addr, and runs w when given, until ctx ends

@@ -1,0 +1,165 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryFailed    = "failed"
+)
+
+// DeliveryRef names a delivery for the queue.
+type DeliveryRef struct {
+	ID         int64  `db:"id"`
+	MessageID  string `db:"message_id"`
+	EndpointID string `db:"endpoint_id"`
+}
+
+// RelayOutbox fans up to limit outbox rows that were never relayed out to
+// the endpoints that want them, and returns the deliveries it created.
+// SKIP LOCKED lets every worker replica relay at once without doing the
+// same row twice; the unique (message, endpoint) key makes a repeat
+// harmless anyway.
+func (tx *Tx) RelayOutbox(ctx context.Context, limit int) ([]DeliveryRef, error) {
+	var rows []struct {
+		ID         int64  `db:"id"`
+		EventType  string `db:"event_type"`
+		CustomerID string `db:"customer_id"`
+	}
+	err := tx.x.SelectContext(ctx, &rows, `
+		SELECT id, event_type, customer_id FROM outbox WHERE relayed_at IS NULL
+		ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
+	if err != nil {
+		return nil, wrapf(err, "unrelayed outbox")
+	}
+	var created []DeliveryRef
+	for _, r := range rows {
+		endpoints, err := tx.matchingEndpoints(ctx, r.EventType, r.CustomerID)
+		if err != nil {
+			return nil, err
+		}
+		for _, endpoint := range endpoints {
+			var d DeliveryRef
+			err := tx.x.GetContext(ctx, &d, `
+				WITH d AS (INSERT INTO deliveries (outbox_id, endpoint_id) VALUES ($1, $2)
+				           ON CONFLICT DO NOTHING RETURNING id, outbox_id, endpoint_id)
+				SELECT d.id, o.message_id, d.endpoint_id FROM d JOIN outbox o ON o.id = d.outbox_id`, r.ID, endpoint)
+			if err == nil {
+				created = append(created, d)
+			} else if !errors.Is(translate(err), ErrNotFound) {
+				return nil, wrapf(err, "deliver outbox %d to %s", r.ID, endpoint)
+			}
+		}
+		if _, err := tx.x.ExecContext(ctx, `UPDATE outbox SET relayed_at = now() WHERE id = $1`, r.ID); err != nil {
+			return nil, wrapf(err, "mark outbox %d relayed", r.ID)
+		}
+	}
+	return created, nil
+}
+
+// PendingDeliveries lists deliveries still pending whose last change is
+// older than before: ones whose queue task may have been lost.
+func (db *DB) PendingDeliveries(ctx context.Context, before time.Time, limit int) ([]DeliveryRef, error) {
+	var refs []DeliveryRef
+	err := db.x.SelectContext(ctx, &refs, `
+		SELECT d.id, o.message_id, d.endpoint_id FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
+		JOIN webhook_endpoints e ON e.id = d.endpoint_id
+		WHERE d.status = 'pending' AND d.updated_at < $1 AND e.enabled
+		ORDER BY d.updated_at LIMIT $2`, before, limit)
+	return refs, wrapf(err, "pending deliveries")
+}
+
+// DeliveryToSend is a delivery with everything an attempt needs.
+type DeliveryToSend struct {
+	ID        int64  `db:"id"`
+	Status    string `db:"status"`
+	MessageID string `db:"message_id"`
+	Body      []byte `db:"body"`
+	Endpoint  Endpoint
+}
+
+// DeliveryForSending loads a delivery, its message and its endpoint.
+func (db *DB) DeliveryForSending(ctx context.Context, id int64) (DeliveryToSend, error) {
+	var d DeliveryToSend
+	var endpointID string
+	err := db.x.QueryRowxContext(ctx, `
+		SELECT d.id, d.status, o.message_id, convert_to(o.body::text, 'UTF8'), d.endpoint_id
+		FROM deliveries d JOIN outbox o ON o.id = d.outbox_id WHERE d.id = $1`, id).
+		Scan(&d.ID, &d.Status, &d.MessageID, &d.Body, &endpointID)
+	if err != nil {
+		return DeliveryToSend{}, wrapf(err, "delivery %d", id)
+	}
+	d.Endpoint, err = db.Endpoint(ctx, endpointID)
+	return d, err
+}
+
+// Attempt is one try at a delivery, as logged.
+type Attempt struct {
+	ID         int64     `db:"id"`
+	DeliveryID int64     `db:"delivery_id"`
+	StatusCode *int      `db:"status_code"`
+	LatencyMS  int       `db:"latency_ms"`
+	Snippet    string    `db:"response_snippet"`
+	Error      string    `db:"error"`
+	CreatedAt  time.Time `db:"created_at"`
+}
+
+// RecordAttempt logs an attempt and moves the delivery to status (pending
+// while it will be retried). A success clears the endpoint's failing
+// streak; a failure starts it. It returns since when the endpoint has been
+// failing (nil after a success).
+func (db *DB) RecordAttempt(ctx context.Context, a Attempt, status string) (failingSince *time.Time, err error) {
+	err = db.InTx(ctx, func(tx *Tx) error {
+		var endpointID string
+		err := tx.x.GetContext(ctx, &endpointID, `
+			UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = now(), status = $2, updated_at = now()
+			WHERE id = $1 RETURNING endpoint_id`, a.DeliveryID, status)
+		if err != nil {
+			return wrapf(err, "record attempt of delivery %d", a.DeliveryID)
+		}
+		if _, err := tx.x.ExecContext(ctx, `
+			INSERT INTO delivery_attempts (delivery_id, status_code, latency_ms, response_snippet, error)
+			VALUES ($1, $2, $3, $4, $5)`, a.DeliveryID, a.StatusCode, a.LatencyMS, a.Snippet, a.Error); err != nil {
+			return wrapf(err, "log attempt of delivery %d", a.DeliveryID)
+		}
+		return wrapf(tx.x.GetContext(ctx, &failingSince, `
+			UPDATE webhook_endpoints
+			SET failing_since = CASE WHEN $2 THEN NULL ELSE COALESCE(failing_since, now()) END
+			WHERE id = $1 RETURNING failing_since`, endpointID, status == DeliveryDelivered), "endpoint %s", endpointID)
+	})
+	return failingSince, err
+}
+
+// FailDelivery gives up on a delivery that is still pending.
+func (db *DB) FailDelivery(ctx context.Context, id int64) error {
+	_, err := db.x.ExecContext(ctx, `
+		UPDATE deliveries SET status = 'failed', updated_at = now() WHERE id = $1 AND status = 'pending'`, id)
+	return wrapf(err, "fail delivery %d", id)
+}
+
+// DeliveryAttempts lists a delivery's attempts, oldest first.
+func (db *DB) DeliveryAttempts(ctx context.Context, deliveryID int64) ([]Attempt, error) {
+	var as []Attempt
+	err := db.x.SelectContext(ctx, &as, `
+		SELECT id, delivery_id, status_code, latency_ms, response_snippet, error, created_at
+		FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id`, deliveryID)
+	return as, wrapf(err, "attempts of delivery %d", deliveryID)
+}
+
+// DeliveryStatus returns a delivery's status and attempt count.
+func (db *DB) DeliveryStatus(ctx context.Context, messageID, endpointID string) (status string, attempts int, id int64, err error) {
+	var d struct {
+		ID       int64  `db:"id"`
+		Status   string `db:"status"`
+		Attempts int    `db:"attempts"`
+	}
+	err = db.x.GetContext(ctx, &d, `
+		SELECT d.id, d.status, d.attempts FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
+		WHERE o.message_id::text = $1 AND d.endpoint_id::text = $2`, messageID, endpointID)
+	return d.Status, d.Attempts, d.ID, wrapf(err, "delivery of %s to %s", messageID, endpointID)
+}
