@@ -140,7 +140,7 @@ func refusePrivate(network, address string, _ syscall.RawConn) error {
 		return fmt.Errorf("refusing %s %s: unreadable address: %w", network, address, ErrPrivateAddress)
 	}
 	if blockedAddr(ap.Addr()) {
-		return fmt.Errorf("refusing %s %s: %w", network, address, ErrPrivateAddress)
+		return fmt.Errorf("refused: %w", ErrPrivateAddress) // the dialer's error names the address
 	}
 	return nil
 }

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/seatsync/seatsync/jobs/jobstest"
+	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/webhooks"
+	"github.com/seatsync/seatsync/worker"
+)
+
+// sink is a subscriber: it verifies every delivery with the official
+// Standard Webhooks library and answers what respond says.
+type sink struct {
+	t       testing.TB
+	secrets []string
+	respond func(id string, attempt int) int
+	mu      sync.Mutex
+	got     map[string]int // webhook-id → requests
+	bodies  map[string][]byte
+	srv     *httptest.Server
+}
+
+func newSink(t testing.TB, secret string, respond func(id string, attempt int) int) *sink {
+	s := &sink{t: t, secrets: []string{secret}, respond: respond, got: map[string]int{}, bodies: map[string][]byte{}}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	secrets := append([]string{}, s.secrets...)
+	s.mu.Unlock()
+	for _, secret := range secrets {
+		wh, err := standardwebhooks.NewWebhook(secret)
+		if err != nil {
+			s.t.Error(err)
+		}
+		if err := wh.Verify(body, r.Header); err != nil {
+			s.t.Errorf("delivery does not verify with secret %.12s…: %v", secret, err)
+		}
+	}
+	id := r.Header.Get("webhook-id")
+	s.mu.Lock()
+	s.got[id]++
+	s.bodies[id] = body
+	attempt := s.got[id]
+	s.mu.Unlock()
+	code := s.respond(id, attempt)
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.WriteHeader(code)
+}
+
+func (s *sink) trust(secrets ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secrets = secrets
+}
+
+func (s *sink) requests(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.got[id]
+}
+
+func (s *stack) endpoint(url string, eventTypes ...string) storage.Endpoint {
+	s.t.Helper()
+	secret, err := webhooks.NewEndpointSecret()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	e, err := s.d.db.CreateEndpoint(context.Background(), storage.EndpointInput{URL: url, EventTypes: eventTypes, Secret: secret})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return e
+}
+
+// seatEvents makes an order of one seat and seats a user: two outbound
+// messages, seat.pool_updated and seat.assigned.
+func (s *stack) seatEvents(order string) {
+	s.t.Helper()
+	at := time.Now()
+	for _, e := range []event{
+		{id: "evt_o_" + order, typ: "order.upserted", at: at, data: `{"external_id":"` + order + `","customer_external_id":"acme","lines":[{"product_id":"pro","quantity":1}]}`},
+		{id: "evt_u_" + order, typ: "user.upserted", at: at, data: `{"customer_external_id":"acme","external_id":"u1","email":"jane@acme.test"}`},
+		{id: "evt_a_" + order, typ: "seat.assign_requested", at: at, data: `{"order_external_id":"` + order + `","product_id":"pro","user_external_id":"u1"}`},
+	} {
+		s.send(e)
+		if got := s.waitProcessed("crm", e.id); got.Status != storage.InboxApplied {
+			s.t.Fatalf("%s: %s %s", e.id, got.Status, got.Error)
+		}
+	}
+}
+
+// messages lists the outbox message ids written so far.
+func (s *stack) messages() []string {
+	s.t.Helper()
+	msgs, err := s.d.db.OutboxMessages(context.Background(), 0, 100)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.MessageID
+	}
+	return ids
+}
+
+func (s *stack) waitDelivery(messageID, endpointID, want string) int {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		status, attempts, _, err := s.d.db.DeliveryStatus(context.Background(), messageID, endpointID)
+		if err == nil && status == want {
+			return attempts
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("delivery of %s: %q after %d attempts (%v), want %s", messageID, status, attempts, err, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var allowPrivate = "SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true"
+
+// A subscriber that is briefly unavailable gets every message again, with
+// the same webhook-id, once it is back; every attempt is logged.
+func TestDeliveryRetriesUntilDelivered(t *testing.T) {
+	s := newStack(t, allowPrivate)
+	var e storage.Endpoint
+	sk := newSink(t, "", func(id string, attempt int) int {
+		if attempt == 1 {
+			return http.StatusServiceUnavailable // with Retry-After: 1
+		}
+		return http.StatusOK
+	})
+	e = s.endpoint(sk.srv.URL)
+	sk.trust(e.Secret)
+	s.startWorker()
+	s.seatEvents("sub_1")
+	msgs := s.messages()
+	if len(msgs) != 2 {
+		t.Fatalf("outbox has %d messages, want 2", len(msgs))
+	}
+	for _, m := range msgs {
+		if attempts := s.waitDelivery(m, e.ID, storage.DeliveryDelivered); attempts != 2 {
+			t.Errorf("message %s delivered after %d attempts, want 2", m, attempts)
+		}
+		if n := sk.requests(m); n != 2 {
+			t.Errorf("message %s reached the sink %d times under its webhook-id, want 2", m, n)
+		}
+	}
+	_, _, id, _ := s.d.db.DeliveryStatus(context.Background(), msgs[0], e.ID)
+	attempts, err := s.d.db.DeliveryAttempts(context.Background(), id)
+	if err != nil || len(attempts) != 2 || *attempts[0].StatusCode != 503 || *attempts[1].StatusCode != 200 {
+		t.Errorf("attempt log = %+v, %v", attempts, err)
+	}
+}
+
+func TestGoneDisablesTheEndpoint(t *testing.T) {
+	s := newStack(t, allowPrivate)
+	sk := newSink(t, "", func(string, int) int { return http.StatusGone })
+	e := s.endpoint(sk.srv.URL, "seat.pool_updated")
+	sk.trust(e.Secret)
+	s.startWorker()
+	s.seatEvents("sub_1")
+	s.waitDelivery(s.messages()[0], e.ID, storage.DeliveryFailed)
+	got, err := s.d.db.Endpoint(context.Background(), e.ID)
+	if err != nil || got.Enabled || got.DisabledReason == "" {
+		t.Fatalf("endpoint = %+v, %v; want disabled with a reason", got, err)
+	}
+}
+
+// A subscriber that never answers holds a bounded number of deliveries;
+// another subscriber gets its messages meanwhile.
+func TestHangingEndpointDelaysNoOther(t *testing.T) {
+	s := newStack(t, allowPrivate)
+	release := make(chan struct{})
+	hanging := newSink(t, "", func(string, int) int { <-release; return http.StatusOK })
+	t.Cleanup(func() { close(release) })
+	healthy := newSink(t, "", func(string, int) int { return http.StatusOK })
+	h := s.endpoint(hanging.srv.URL)
+	ok := s.endpoint(healthy.srv.URL)
+	hanging.trust(h.Secret)
+	healthy.trust(ok.Secret)
+	s.startWorker()
+	start := time.Now()
+	s.seatEvents("sub_1")
+	s.seatEvents("sub_2")
+	for _, m := range s.messages() {
+		s.waitDelivery(m, ok.ID, storage.DeliveryDelivered)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the healthy endpoint waited %s", took)
+	}
+}
+
+// The queue is only a cache of the deliveries table: when Redis loses the
+// tasks, the relay's sweep enqueues them again.
+func TestDeliveriesSurviveRedisLosingTheirTasks(t *testing.T) {
+	s := newStack(t, allowPrivate, "SEATSYNC_SWEEP_AFTER=0s", "SEATSYNC_SWEEP_INTERVAL=200ms")
+	sk := newSink(t, "", func(string, int) int { return http.StatusOK })
+	e := s.endpoint(sk.srv.URL)
+	sk.trust(e.Secret)
+	ctx := context.Background()
+	err := s.d.db.InTx(ctx, func(tx *storage.Tx) error {
+		if _, err := tx.UpsertOrder(ctx, storage.OrderInput{ExternalID: "sub_1", Customer: storage.CustomerRef{ExternalID: "acme"},
+			Status: storage.OrderActive, Lines: []storage.LineInput{{ProductID: "pro", Quantity: 2}}}, time.Now()); err != nil {
+			return err
+		}
+		id, err := tx.OrderID(ctx, "sub_1")
+		if err != nil {
+			return err
+		}
+		return worker.NewEngine().ReconcileOrder(ctx, tx, id)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := worker.NewRelay(s.d.db, s.d.queue, s.d.log).RelayOnce(ctx); err != nil || n != 1 {
+		t.Fatalf("relay created %d deliveries, %v", n, err)
+	}
+	jobstest.Flush(t, s.redis)
+	s.startWorker()
+	s.waitDelivery(s.messages()[0], e.ID, storage.DeliveryDelivered)
+}
+
+// During a rotation's grace period every delivery carries a signature
+// for the old secret and one for the new.
+func TestRotationSignsWithBothSecrets(t *testing.T) {
+	s := newStack(t, allowPrivate)
+	sk := newSink(t, "", func(string, int) int { return http.StatusOK })
+	e := s.endpoint(sk.srv.URL)
+	rotated, err := s.d.db.RotateEndpointSecret(context.Background(), e.ID, mustSecret(t), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk.trust(e.Secret, rotated.Secret) // the sink checks both
+	s.startWorker()
+	s.seatEvents("sub_1")
+	for _, m := range s.messages() {
+		s.waitDelivery(m, e.ID, storage.DeliveryDelivered)
+	}
+}
+
+func mustSecret(t testing.TB) string {
+	secret, err := webhooks.NewEndpointSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
