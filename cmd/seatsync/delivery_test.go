@@ -263,3 +263,42 @@ func mustSecret(t testing.TB) string {
 	}
 	return secret
 }
+
+// A worker process killed while a delivery is in flight loses nothing:
+// once the task's lease expires another worker delivers it (at least once,
+// so the subscriber may see the message twice, under one webhook-id).
+func TestWorkerKilledMidDelivery(t *testing.T) {
+	s := newStack(t, allowPrivate)
+	inFlight, unblock := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	sk := newSink(t, "", func(id string, attempt int) int {
+		if attempt == 1 {
+			once.Do(func() { close(inFlight) })
+			<-unblock
+		}
+		return http.StatusOK
+	})
+	e := s.endpoint(sk.srv.URL, "seat.pool_updated")
+	sk.trust(e.Secret)
+	applier := s.startWorkerProcess(allowPrivate)
+	s.seatEvents("sub_1")
+	select {
+	case <-inFlight:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no delivery reached the sink")
+	}
+	if err := applier.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	close(unblock)
+	// asynq hands a dead worker's task to another worker 30 s after its
+	// 30 s lease ran out (room for clock skew); a worker recovers such tasks
+	// as it starts, and every minute after.
+	time.Sleep(61 * time.Second)
+	s.startWorkerProcess(allowPrivate)
+	msg := s.messages()[0]
+	s.waitDelivery(msg, e.ID, storage.DeliveryDelivered)
+	if n := sk.requests(msg); n < 2 {
+		t.Errorf("the sink saw %d requests, want the killed attempt and the recovered one", n)
+	}
+}

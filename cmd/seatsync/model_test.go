@@ -157,13 +157,13 @@ func (s *stack) setAutoAssign(f modelFlavor) {
 }
 
 // startWorkerProcess runs `seatsync worker` as a separate process on the
-// stack's database and Redis until the test ends.
-func (s *stack) startWorkerProcess() {
+// stack's database and Redis until the test ends (or the test kills it).
+func (s *stack) startWorkerProcess(extra ...string) *exec.Cmd {
 	s.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = override(os.Environ(), override(baseEnviron(s.dbURL, s.redis), []string{
+	cmd.Env = override(os.Environ(), override(baseEnviron(s.dbURL, s.redis), append([]string{
 		workerProcessVar + "=1", "SEATSYNC_WORKER_ADDR=127.0.0.1:0", "SEATSYNC_LOG_LEVEL=warn",
-	}))
+	}, extra...)))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -171,10 +171,11 @@ func (s *stack) startWorkerProcess() {
 	}
 	s.t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		if err := cmd.Wait(); err != nil || s.t.Failed() {
+		if err := cmd.Wait(); (err != nil && cmd.ProcessState.Success()) || s.t.Failed() {
 			s.t.Logf("worker process (%v):\n%s", err, out.String())
 		}
 	})
+	return cmd
 }
 
 func TestModelAnyOrderAnyWorker(t *testing.T) {
