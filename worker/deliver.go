@@ -60,12 +60,9 @@ func (h *DeliveryHandler) ProcessTask(ctx context.Context, t *asynq.Task) error 
 	}
 	taskID, _ := asynq.GetTaskID(ctx)
 	deadline, _ := ctx.Deadline()
-	release, ok, err := h.slots.acquire(ctx, d.Endpoint.ID, taskID, deadline)
+	release, err := h.slot(ctx, d.Endpoint.ID, taskID, deadline)
 	if err != nil {
 		return err
-	}
-	if !ok {
-		return errEndpointBusy
 	}
 	defer release()
 
@@ -75,6 +72,30 @@ func (h *DeliveryHandler) ProcessTask(ctx context.Context, t *asynq.Task) error 
 		Secrets: d.Endpoint.SigningSecrets(now), Body: d.Body,
 	})
 	return h.record(ctx, d, res)
+}
+
+// slotWait is how long a delivery waits for its endpoint to have a free
+// slot before it steps aside for the other queued work: long enough that
+// a busy endpoint's backlog flows without round trips through the retry
+// queue, short enough that a dead endpoint never holds a goroutine long.
+const slotWait = 200 * time.Millisecond
+
+func (h *DeliveryHandler) slot(ctx context.Context, endpointID, holder string, deadline time.Time) (func(), error) {
+	until := time.Now().Add(slotWait)
+	for {
+		release, ok, err := h.slots.acquire(ctx, endpointID, holder, deadline)
+		if err != nil || ok {
+			return release, err
+		}
+		if time.Now().After(until) {
+			return nil, errEndpointBusy
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // record logs the attempt and turns its outcome into the task's.
@@ -124,7 +145,7 @@ func (h *DeliveryHandler) record(ctx context.Context, d storage.DeliveryToSend, 
 // subscriber's own Retry-After; a busy endpoint is tried again shortly.
 func deliveryRetryDelay(n int, err error) time.Duration {
 	if errors.Is(err, errEndpointBusy) {
-		return time.Second + rand.N(time.Second)
+		return 100*time.Millisecond + rand.N(400*time.Millisecond)
 	}
 	var later *retryLater
 	if errors.As(err, &later) && later.after > 0 {

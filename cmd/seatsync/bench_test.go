@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"fmt"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/seatsync/seatsync/jobs"
+	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/worker"
 )
 
 // The receive path (verify, inbox insert, enqueue) is measured next to its
@@ -79,4 +82,59 @@ func BenchmarkBaselinePostgresInsert(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkDelivery drains b.N queued deliveries to a local sink through a
+// real worker (sign, send, log the attempt); compare with
+// BenchmarkAsynqNoopDrain in worker, the queue's own floor.
+func BenchmarkDelivery(b *testing.B) {
+	s := newStack(b, allowPrivate, "SEATSYNC_LOG_LEVEL=warn", "SEATSYNC_WORKER_CONCURRENCY=10")
+	sk := newSink(b, "", func(string, int) int { return http.StatusOK })
+	e := s.endpoint(sk.srv.URL)
+	sk.trust(e.Secret)
+	ctx := context.Background()
+	customer := ""
+	err := s.d.db.InTx(ctx, func(tx *storage.Tx) (err error) {
+		if customer, err = tx.LockCustomer(ctx, storage.CustomerRef{ExternalID: "acme"}); err != nil {
+			return err
+		}
+		for i := range b.N {
+			body := map[string]any{"type": "user.deactivated", "data": map[string]any{"n": i}}
+			if err := tx.AppendOutbox(ctx, "user.deactivated", customer, "", 0, body); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	relay := worker.NewRelay(s.d.db, s.d.queue, s.d.log)
+	for {
+		n, err := relay.RelayOnce(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	b.ResetTimer()
+	s.startWorker()
+	deadline := time.Now().Add(5 * time.Minute)
+	for s.pendingDeliveries() > 0 {
+		if time.Now().After(deadline) {
+			b.Fatal("deliveries did not drain")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.StopTimer()
+}
+
+func (s *stack) pendingDeliveries() int {
+	pending, err := s.d.db.PendingDeliveries(context.Background(), time.Now().Add(time.Hour), 1)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return len(pending)
 }
