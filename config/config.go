@@ -36,6 +36,7 @@ const (
 	envLogFormat            = "SEATSYNC_LOG_FORMAT"
 	envOutboundAllowPrivate = "SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS"
 	envOutboundDisableAfter = "SEATSYNC_OUTBOUND_DISABLE_AFTER"
+	envOutboundRetention    = "SEATSYNC_OUTBOUND_RETENTION"
 )
 
 // Config is the whole start-up configuration. Build it with Load; a Config
@@ -63,6 +64,9 @@ type Config struct {
 	// OutboundDisableAfter (SEATSYNC_OUTBOUND_DISABLE_AFTER, default 120h)
 	// disables an endpoint that has failed every delivery for that long.
 	OutboundDisableAfter time.Duration
+	// OutboundRetention (SEATSYNC_OUTBOUND_RETENTION, default 720h) is how
+	// long outbound message bodies are kept for resending.
+	OutboundRetention time.Duration
 
 	Sources []Source // sorted by Name
 }
@@ -89,6 +93,7 @@ func defaults() *Config {
 		SweepInterval:        30 * time.Second,
 		SweepAfter:           time.Minute,
 		OutboundDisableAfter: 5 * 24 * time.Hour,
+		OutboundRetention:    30 * 24 * time.Hour,
 		LogLevel:             slog.LevelInfo,
 		LogFormat:            "json",
 	}

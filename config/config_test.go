@@ -24,6 +24,7 @@ func wantDefaults() *Config {
 		SweepInterval:        30 * time.Second,
 		SweepAfter:           time.Minute,
 		OutboundDisableAfter: 5 * 24 * time.Hour,
+		OutboundRetention:    30 * 24 * time.Hour,
 		LogLevel:             slog.LevelInfo,
 		LogFormat:            "json",
 	}

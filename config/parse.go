@@ -84,6 +84,7 @@ func (c *Config) scalarVars() []struct {
 		{envLogFormat, setLower(&c.LogFormat)},
 		{envOutboundAllowPrivate, setBool(&c.OutboundAllowPrivateNetworks)},
 		{envOutboundDisableAfter, setDuration(&c.OutboundDisableAfter)},
+		{envOutboundRetention, setDuration(&c.OutboundRetention)},
 	}
 }
 

@@ -46,6 +46,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("log_format", c.LogFormat),
 		slog.Bool("outbound_allow_private_networks", c.OutboundAllowPrivateNetworks),
 		slog.String("outbound_disable_after", c.OutboundDisableAfter.String()),
+		slog.String("outbound_retention", c.OutboundRetention.String()),
 		slog.GroupAttrs("sources", sources...),
 	)
 }

@@ -39,6 +39,7 @@ func (c *Config) problems() []error {
 	add(positive(envShutdownTimeout, c.ShutdownTimeout))
 	add(positive(envSweepInterval, c.SweepInterval))
 	add(positive(envOutboundDisableAfter, c.OutboundDisableAfter))
+	add(positive(envOutboundRetention, c.OutboundRetention))
 	if c.SweepAfter < 0 {
 		add(fmt.Errorf("%s: %v must not be negative", envSweepAfter, c.SweepAfter))
 	}

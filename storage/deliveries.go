@@ -80,6 +80,7 @@ type DeliveryToSend struct {
 	Status    string `db:"status"`
 	MessageID string `db:"message_id"`
 	Body      []byte `db:"body"`
+	Pruned    bool   `db:"pruned"`
 	Endpoint  Endpoint
 }
 
@@ -88,9 +89,9 @@ func (db *DB) DeliveryForSending(ctx context.Context, id int64) (DeliveryToSend,
 	var d DeliveryToSend
 	var endpointID string
 	err := db.x.QueryRowxContext(ctx, `
-		SELECT d.id, d.status, o.message_id, convert_to(o.body::text, 'UTF8'), d.endpoint_id
+		SELECT d.id, d.status, o.message_id, convert_to(o.body::text, 'UTF8'), o.pruned_at IS NOT NULL, d.endpoint_id
 		FROM deliveries d JOIN outbox o ON o.id = d.outbox_id WHERE d.id = $1`, id).
-		Scan(&d.ID, &d.Status, &d.MessageID, &d.Body, &endpointID)
+		Scan(&d.ID, &d.Status, &d.MessageID, &d.Body, &d.Pruned, &endpointID)
 	if err != nil {
 		return DeliveryToSend{}, wrapf(err, "delivery %d", id)
 	}
@@ -133,6 +134,19 @@ func (db *DB) RecordAttempt(ctx context.Context, a Attempt, status string) (fail
 			WHERE id = $1 RETURNING failing_since`, endpointID, status == DeliveryDelivered), "endpoint %s", endpointID)
 	})
 	return failingSince, err
+}
+
+// PruneOutbox drops the bodies of messages written before `before` that no
+// delivery still waits for, and reports how many it dropped.
+func (db *DB) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.x.ExecContext(ctx, `
+		UPDATE outbox SET body = 'null'::jsonb, pruned_at = now()
+		WHERE created_at < $1 AND pruned_at IS NULL
+		  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outbox_id = outbox.id AND d.status = 'pending')`, before)
+	if err != nil {
+		return 0, wrapf(err, "prune outbox")
+	}
+	return res.RowsAffected()
 }
 
 // FailDelivery gives up on a delivery that is still pending.

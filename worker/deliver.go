@@ -58,6 +58,10 @@ func (h *DeliveryHandler) ProcessTask(ctx context.Context, t *asynq.Task) error 
 	if d.Status != storage.DeliveryPending || !d.Endpoint.Enabled {
 		return nil
 	}
+	if d.Pruned {
+		// Past the retention period there is nothing left to send.
+		return h.db.FailDelivery(context.WithoutCancel(ctx), d.ID)
+	}
 	taskID, _ := asynq.GetTaskID(ctx)
 	deadline, _ := ctx.Deadline()
 	release, err := h.slot(ctx, d.Endpoint.ID, taskID, deadline)

@@ -72,8 +72,9 @@ func (r *Relay) enqueue(ctx context.Context, deliveries []storage.DeliveryRef) e
 	return nil
 }
 
-// Run relays every interval and sweeps every sweepEvery until ctx ends.
-func (r *Relay) Run(ctx context.Context, interval, sweepEvery, sweepAfter time.Duration) {
+// Run relays every interval, and every sweepEvery sweeps lost deliveries
+// and drops message bodies older than retention, until ctx ends.
+func (r *Relay) Run(ctx context.Context, interval, sweepEvery, sweepAfter, retention time.Duration) {
 	relay, sweep := time.NewTicker(interval), time.NewTicker(sweepEvery)
 	defer relay.Stop()
 	defer sweep.Stop()
@@ -96,6 +97,9 @@ func (r *Relay) Run(ctx context.Context, interval, sweepEvery, sweepAfter time.D
 				r.log.Error("sweep deliveries", "error", err)
 			} else if n > 0 {
 				r.log.Warn("re-enqueued deliveries that had lost their task", "count", n)
+			}
+			if _, err := r.db.PruneOutbox(ctx, time.Now().Add(-retention)); err != nil && ctx.Err() == nil {
+				r.log.Error("prune outbox", "error", err)
 			}
 		}
 	}

@@ -34,6 +34,8 @@ type Options struct {
 	SweepAfter      time.Duration
 	// DisableAfter disables an endpoint whose every delivery failed for so long.
 	DisableAfter time.Duration
+	// Retention is how long outbound message bodies are kept (for resends).
+	Retention time.Duration
 }
 
 // relayInterval is how often the relay looks for new outbox rows: the
@@ -108,7 +110,7 @@ func (w *Worker) Start() error {
 	}()
 	go func() {
 		defer w.background.Done()
-		w.relay.Run(ctx, relayInterval, w.opts.SweepInterval, w.opts.SweepAfter)
+		w.relay.Run(ctx, relayInterval, w.opts.SweepInterval, w.opts.SweepAfter, w.opts.Retention)
 	}()
 	return nil
 }

@@ -64,6 +64,7 @@ func (d *deps) newWorker() *worker.Worker {
 		SweepInterval:     d.cfg.SweepInterval,
 		SweepAfter:        d.cfg.SweepAfter,
 		DisableAfter:      d.cfg.OutboundDisableAfter,
+		Retention:         d.cfg.OutboundRetention,
 	}, d.redis, d.db, d.queue, webhooks.NewSender(15*time.Second, d.cfg.OutboundAllowPrivateNetworks),
 		worker.NewMetrics(d.reg), d.log)
 }

@@ -20,6 +20,9 @@ CREATE TABLE webhook_endpoints (
 
 -- The relay fans each outbox row out to the endpoints that want it once.
 ALTER TABLE outbox ADD COLUMN relayed_at timestamptz;
+-- Bodies are dropped after the retention period; the row stays, as the
+-- record of the change and of its sequence number.
+ALTER TABLE outbox ADD COLUMN pruned_at timestamptz;
 CREATE INDEX outbox_unrelayed ON outbox (id) WHERE relayed_at IS NULL;
 
 -- One message to one endpoint, delivered at least once.
@@ -56,4 +59,5 @@ DROP TABLE delivery_attempts;
 DROP TABLE deliveries;
 DROP INDEX outbox_unrelayed;
 ALTER TABLE outbox DROP COLUMN relayed_at;
+ALTER TABLE outbox DROP COLUMN pruned_at;
 DROP TABLE webhook_endpoints;
