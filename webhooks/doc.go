@@ -19,8 +19,10 @@
 // validates them completely at the edge, so a sender learns about a bad event
 // from the 400 instead of from a worker that retries it forever.
 //
-// Outbound, seatsync signs its own seat events with [SignStandard], so
-// subscribers can verify them with any Standard Webhooks library.
+// Outbound, [Sender] posts seatsync's own seat events to subscribers,
+// signed by [SignOutbound] with every active secret so any Standard Webhooks
+// library verifies them, and refuses private addresses at connect time;
+// [CheckEndpointURL] turns a bad endpoint URL away at registration.
 package webhooks
 
 import (
