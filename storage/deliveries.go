@@ -18,6 +18,7 @@ type DeliveryRef struct {
 	ID         int64  `db:"id"`
 	MessageID  string `db:"message_id"`
 	EndpointID string `db:"endpoint_id"`
+	Resends    int    `db:"resends"` // part of the task id: each resend is a task of its own
 }
 
 // RelayOutbox fans up to limit outbox rows that were never relayed out to
@@ -67,7 +68,7 @@ func (tx *Tx) RelayOutbox(ctx context.Context, limit int) ([]DeliveryRef, error)
 func (db *DB) PendingDeliveries(ctx context.Context, before time.Time, limit int) ([]DeliveryRef, error) {
 	var refs []DeliveryRef
 	err := db.x.SelectContext(ctx, &refs, `
-		SELECT d.id, o.message_id, d.endpoint_id FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
+		SELECT d.id, o.message_id, d.endpoint_id, d.resends FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
 		JOIN webhook_endpoints e ON e.id = d.endpoint_id
 		WHERE d.status = 'pending' AND d.updated_at < $1 AND e.enabled
 		ORDER BY d.updated_at LIMIT $2`, before, limit)

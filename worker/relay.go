@@ -52,7 +52,7 @@ func (r *Relay) Sweep(ctx context.Context, after time.Duration) (int, error) {
 	}
 	n := 0
 	for _, d := range pending {
-		outcome, err := r.queue.EnqueueDeliver(ctx, jobs.Deliver{DeliveryID: d.ID, MessageID: d.MessageID, EndpointID: d.EndpointID})
+		outcome, err := r.queue.EnqueueDeliver(ctx, deliverTask(d))
 		if err != nil {
 			return n, err
 		}
@@ -65,7 +65,7 @@ func (r *Relay) Sweep(ctx context.Context, after time.Duration) (int, error) {
 
 func (r *Relay) enqueue(ctx context.Context, deliveries []storage.DeliveryRef) error {
 	for _, d := range deliveries {
-		if _, err := r.queue.EnqueueDeliver(ctx, jobs.Deliver{DeliveryID: d.ID, MessageID: d.MessageID, EndpointID: d.EndpointID}); err != nil {
+		if _, err := r.queue.EnqueueDeliver(ctx, deliverTask(d)); err != nil {
 			return err // the sweep enqueues what is left
 		}
 	}
@@ -103,4 +103,10 @@ func (r *Relay) Run(ctx context.Context, interval, sweepEvery, sweepAfter, reten
 			}
 		}
 	}
+}
+
+// deliverTask is the queue task of a delivery; the resend count is part of
+// its id, so that the sweep re-creates exactly the task a resend meant.
+func deliverTask(d storage.DeliveryRef) jobs.Deliver {
+	return jobs.Deliver{DeliveryID: d.ID, MessageID: d.MessageID, EndpointID: d.EndpointID, Resend: d.Resends}
 }

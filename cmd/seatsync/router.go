@@ -35,7 +35,7 @@ func (d *deps) mainRouter(sources []webhooks.Source) *gin.Engine {
 	receiver := webhooks.NewReceiver(sources, worker.NewInbox(d.db), d.queue,
 		d.cfg.MaxBodyBytes, webhooks.NewMetrics(d.reg), d.log)
 	receiver.Register(r)
-	api.New(d.db, d.log).Register(r)
+	api.New(d.db, d.queue, d.cfg.OutboundAllowPrivateNetworks, d.log).Register(r)
 	d.mountOps(r)
 	return r
 }

@@ -28,6 +28,7 @@ func commands() []command {
 		{"all", "", "migrate, then serve and work in one process (for a laptop)", allCommand},
 		{"migrate", "", "create the database if missing and apply the schema migrations", migrateCommand},
 		{"apikey", "create --name NAME | list | revoke ID", "manage management API keys", apikeyCommand},
+		{"endpoint", "create --url URL [--event-type T ...] [--customer EXT] | list | rotate ID | delete ID", "manage outbound webhook endpoints", endpointCommand},
 		{"send", "--source NAME --type TYPE --data JSON", "sign a test event with a source's secret and post it", sendCommand},
 	}
 }

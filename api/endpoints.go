@@ -1,0 +1,276 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/webhooks"
+)
+
+// outboundEventTypes are the event types an endpoint can subscribe to
+// (SPEC §3).
+var outboundEventTypes = []string{
+	"seat.assigned", "seat.revoked", "seat.invited", "seat.claimed", "seat.pool_updated", "user.deactivated",
+}
+
+// SecretGrace is how long a rotated-out secret keeps signing, so that a
+// subscriber can deploy the new one without a window of failed checks.
+const SecretGrace = 24 * time.Hour
+
+// maxEndpointBody bounds a webhook endpoint request body.
+const maxEndpointBody = 64 << 10
+
+// endpointJSON is an endpoint in answers. Secret is set only in the
+// answers to creation and rotation; PreviousSecretExpiresAt only while a
+// rotated-out secret still signs.
+type endpointJSON struct {
+	ID                      string     `json:"id"`
+	URL                     string     `json:"url"`
+	EventTypes              []string   `json:"event_types"`
+	CustomerExternalID      *string    `json:"customer_external_id"`
+	Enabled                 bool       `json:"enabled"`
+	DisabledReason          string     `json:"disabled_reason"`
+	FailingSince            *time.Time `json:"failing_since"`
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+	Secret                  string     `json:"secret,omitempty"`
+	CreatedAt               time.Time  `json:"created_at"`
+	UpdatedAt               time.Time  `json:"updated_at"`
+}
+
+func toEndpointJSON(e storage.Endpoint, now time.Time) endpointJSON {
+	out := endpointJSON{
+		ID: e.ID, URL: e.URL, EventTypes: append([]string{}, e.EventTypes...),
+		CustomerExternalID: e.CustomerExternalID, Enabled: e.Enabled, DisabledReason: e.DisabledReason,
+		FailingSince: e.FailingSince, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+	}
+	if e.PreviousSecret != nil && e.PreviousSecretExpiresAt != nil && now.Before(*e.PreviousSecretExpiresAt) {
+		out.PreviousSecretExpiresAt = e.PreviousSecretExpiresAt
+	}
+	return out
+}
+
+type createEndpointRequest struct {
+	URL                string   `json:"url"`
+	EventTypes         []string `json:"event_types"`
+	CustomerExternalID string   `json:"customer_external_id"`
+}
+
+func (a *API) createEndpoint(c *gin.Context) {
+	var req createEndpointRequest
+	if err := readEndpointJSON(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	types, err := CheckEndpoint(req.URL, req.EventTypes, a.allowPrivateNetworks)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	secret, err := webhooks.NewEndpointSecret()
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	e, err := a.db.CreateEndpoint(c.Request.Context(), storage.EndpointInput{
+		URL: req.URL, EventTypes: types, CustomerExternalID: req.CustomerExternalID, Secret: secret,
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		err = &detailedError{
+			apiError: &apiError{http.StatusNotFound, "not_found", fmt.Sprintf("customer %q not found", req.CustomerExternalID)},
+			details:  map[string]any{"parameter": "customer_external_id"},
+		}
+	}
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := toEndpointJSON(e, time.Now())
+	out.Secret = e.Secret
+	c.JSON(http.StatusCreated, out)
+}
+
+// listEndpoints pages through endpoints in creation order; the cursor is an
+// endpoint id.
+func (a *API) listEndpoints(c *gin.Context) {
+	p, err := parsePage(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	es, err := a.db.ListEndpoints(c.Request.Context(), p.After, p.fetch())
+	if errors.Is(err, storage.ErrNotFound) {
+		err = invalidParameter("after", "after is not a webhook endpoint")
+	}
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	now := time.Now()
+	c.JSON(http.StatusOK, paginate(p, es,
+		func(e storage.Endpoint) string { return e.ID },
+		func(e storage.Endpoint) endpointJSON { return toEndpointJSON(e, now) }))
+}
+
+func (a *API) getEndpoint(c *gin.Context) {
+	e, err := a.db.Endpoint(c.Request.Context(), c.Param("endpoint"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toEndpointJSON(e, time.Now()))
+}
+
+// updateEndpointRequest: absent (or null) fields stay as they are.
+type updateEndpointRequest struct {
+	URL        *string   `json:"url"`
+	EventTypes *[]string `json:"event_types"`
+	Enabled    *bool     `json:"enabled"`
+}
+
+func (a *API) updateEndpoint(c *gin.Context) {
+	var req updateEndpointRequest
+	if err := readEndpointJSON(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	patch := storage.EndpointPatch{URL: req.URL, Enabled: req.Enabled}
+	if req.URL != nil {
+		if err := checkURL(*req.URL, a.allowPrivateNetworks); err != nil {
+			a.fail(c, err)
+			return
+		}
+	}
+	if req.EventTypes != nil {
+		types, err := checkEventTypes(*req.EventTypes)
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		patch.EventTypes = &types
+	}
+	e, err := a.db.UpdateEndpoint(c.Request.Context(), c.Param("endpoint"), patch)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toEndpointJSON(e, time.Now()))
+}
+
+func (a *API) deleteEndpoint(c *gin.Context) {
+	if err := a.db.DeleteEndpoint(c.Request.Context(), c.Param("endpoint")); err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// rotateEndpointSecret answers the endpoint with its new secret; the
+// previous one keeps signing for SecretGrace.
+func (a *API) rotateEndpointSecret(c *gin.Context) {
+	secret, err := webhooks.NewEndpointSecret()
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	e, err := a.db.RotateEndpointSecret(c.Request.Context(), c.Param("endpoint"), secret, SecretGrace)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := toEndpointJSON(e, time.Now())
+	out.Secret = e.Secret
+	c.JSON(http.StatusOK, out)
+}
+
+// CheckEndpoint validates what an endpoint is created with, for the API
+// and the command line alike, and returns the event type filter without
+// repeats. Its errors read well on their own.
+func CheckEndpoint(url string, eventTypes []string, allowPrivateNetworks bool) ([]string, error) {
+	if err := checkURL(url, allowPrivateNetworks); err != nil {
+		return nil, err
+	}
+	return checkEventTypes(eventTypes)
+}
+
+// checkURL answers a subscriber URL that delivery would refuse with a 400.
+func checkURL(raw string, allowPrivateNetworks bool) error {
+	if err := webhooks.CheckEndpointURL(raw, allowPrivateNetworks); err != nil {
+		return invalidParameter("url", err.Error())
+	}
+	return nil
+}
+
+// checkEventTypes validates an event type filter and drops repeats; empty
+// means every type.
+func checkEventTypes(types []string) ([]string, error) {
+	out := make([]string, 0, len(types))
+	for _, t := range types {
+		if !slices.Contains(outboundEventTypes, t) {
+			return nil, &detailedError{
+				apiError: &apiError{http.StatusBadRequest, "invalid_parameter",
+					fmt.Sprintf("unknown event type %q; event types are %s", t, strings.Join(outboundEventTypes, ", "))},
+				details: map[string]any{"parameter": "event_types", "value": t, "allowed": outboundEventTypes},
+			}
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// readEndpointJSON decodes a request body of at most maxEndpointBody bytes
+// holding one JSON object into v. Unknown fields are refused, so that a
+// misspelt field of an update is an error and not a silent no-op.
+func readEndpointJSON(c *gin.Context, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxEndpointBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		// One value only: anything after it but white space is malformed.
+		if err = dec.Decode(&json.RawMessage{}); errors.Is(err, io.EOF) {
+			return nil
+		} else if err == nil {
+			err = errors.New("data after the JSON object")
+		}
+	}
+	var tooLarge *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return &apiError{http.StatusRequestEntityTooLarge, "body_too_large",
+			fmt.Sprintf("the request body is over the limit of %d bytes", maxEndpointBody)}
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return invalidParameter(typeErr.Field, fmt.Sprintf("%s: want a JSON %s, not a %s",
+			typeErr.Field, jsonKind(typeErr.Type.Kind()), typeErr.Value))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return invalidParameter(field, fmt.Sprintf("unknown field %q", field))
+	}
+	return &apiError{http.StatusBadRequest, "malformed_json", "the request body is not a JSON object: " + err.Error()}
+}
+
+// jsonKind names a Go kind as JSON does.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	}
+	return "number"
+}
