@@ -302,3 +302,23 @@ func TestWorkerKilledMidDelivery(t *testing.T) {
 		t.Errorf("the sink saw %d requests, want the killed attempt and the recovered one", n)
 	}
 }
+
+// A plain 500 is retried on the schedule (5 s ± 20 % first) under the same
+// webhook-id.
+func TestDeliveryRetriesAfterServerError(t *testing.T) {
+	s := newStack(t, allowPrivate)
+	sk := newSink(t, "", func(id string, attempt int) int {
+		if attempt == 1 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	e := s.endpoint(sk.srv.URL, "seat.pool_updated")
+	sk.trust(e.Secret)
+	s.startWorker()
+	s.seatEvents("sub_1")
+	msg := s.messages()[0]
+	if attempts := s.waitDelivery(msg, e.ID, storage.DeliveryDelivered); attempts != 2 || sk.requests(msg) != 2 {
+		t.Errorf("delivered after %d attempts and %d requests under one webhook-id, want 2 and 2", attempts, sk.requests(msg))
+	}
+}
