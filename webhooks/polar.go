@@ -1,8 +1,6 @@
 package webhooks
 
 import (
-	"bytes"
-	"errors"
 	"net/http"
 	"time"
 )
@@ -59,21 +57,5 @@ func (p *Polar) Verify(h http.Header, body []byte, now time.Time) error {
 // Events returns the delivery's single event, keyed by the webhook-id
 // header (Polar's body carries no event id of its own).
 func (p *Polar) Events(h http.Header, body []byte) ([]Event, error) {
-	id := h.Get(HeaderWebhookID)
-	if err := checkEventID(id); err != nil {
-		return nil, err
-	}
-	env, err := decodePolar(body)
-	ignored := errors.Is(err, ErrUnknownType)
-	if err != nil && !ignored {
-		return nil, err
-	}
-	return []Event{{
-		ID:         id,
-		Type:       env.Type,
-		OccurredAt: env.Timestamp,
-		// A copy: the handler may reuse its read buffer.
-		Payload: bytes.Clone(body),
-		Ignored: ignored,
-	}}, nil
+	return headerIDEvent(h, body, decodePolar)
 }

@@ -176,11 +176,19 @@ func parseUnixSeconds(s string) (time.Time, bool) {
 // Events returns the delivery's single event. An unknown type still needs a
 // valid envelope, so that its id and time are trustworthy when it is recorded.
 func (s *Standard) Events(h http.Header, body []byte) ([]Event, error) {
+	return headerIDEvent(h, body, DecodeStandard)
+}
+
+// headerIDEvent is the single event of a Standard Webhooks delivery: its id
+// is the webhook-id header, its type and time come from the body, which
+// decode validates. An unknown type still needs a valid envelope, so that
+// its id and time are trustworthy.
+func headerIDEvent(h http.Header, body []byte, decode func([]byte) (Envelope, error)) ([]Event, error) {
 	id := h.Get(HeaderWebhookID)
 	if err := checkEventID(id); err != nil {
 		return nil, err
 	}
-	env, err := DecodeStandard(body)
+	env, err := decode(body)
 	ignored := errors.Is(err, ErrUnknownType)
 	if err != nil && !ignored {
 		return nil, err
