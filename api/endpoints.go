@@ -1,12 +1,9 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -26,9 +23,6 @@ var outboundEventTypes = []string{
 // SecretGrace is how long a rotated-out secret keeps signing, so that a
 // subscriber can deploy the new one without a window of failed checks.
 const SecretGrace = 24 * time.Hour
-
-// maxEndpointBody bounds a webhook endpoint request body.
-const maxEndpointBody = 64 << 10
 
 // endpointJSON is an endpoint in answers. Secret is set only in the
 // answers to creation and rotation; PreviousSecretExpiresAt only while a
@@ -67,7 +61,7 @@ type createEndpointRequest struct {
 
 func (a *API) createEndpoint(c *gin.Context) {
 	var req createEndpointRequest
-	if err := readEndpointJSON(c, &req); err != nil {
+	if err := readJSON(c, &req); err != nil {
 		a.fail(c, err)
 		return
 	}
@@ -139,7 +133,7 @@ type updateEndpointRequest struct {
 
 func (a *API) updateEndpoint(c *gin.Context) {
 	var req updateEndpointRequest
-	if err := readEndpointJSON(c, &req); err != nil {
+	if err := readJSON(c, &req); err != nil {
 		a.fail(c, err)
 		return
 	}
@@ -227,50 +221,4 @@ func checkEventTypes(types []string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// readEndpointJSON decodes a request body of at most maxEndpointBody bytes
-// holding one JSON object into v. Unknown fields are refused, so that a
-// misspelt field of an update is an error and not a silent no-op.
-func readEndpointJSON(c *gin.Context, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxEndpointBody))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		// One value only: anything after it but white space is malformed.
-		if err = dec.Decode(&json.RawMessage{}); errors.Is(err, io.EOF) {
-			return nil
-		} else if err == nil {
-			err = errors.New("data after the JSON object")
-		}
-	}
-	var tooLarge *http.MaxBytesError
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &tooLarge):
-		return &apiError{http.StatusRequestEntityTooLarge, "body_too_large",
-			fmt.Sprintf("the request body is over the limit of %d bytes", maxEndpointBody)}
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return invalidParameter(typeErr.Field, fmt.Sprintf("%s: want a JSON %s, not a %s",
-			typeErr.Field, jsonKind(typeErr.Type.Kind()), typeErr.Value))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return invalidParameter(field, fmt.Sprintf("unknown field %q", field))
-	}
-	return &apiError{http.StatusBadRequest, "malformed_json", "the request body is not a JSON object: " + err.Error()}
-}
-
-// jsonKind names a Go kind as JSON does.
-func jsonKind(k reflect.Kind) string {
-	switch k {
-	case reflect.String:
-		return "string"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Slice, reflect.Array:
-		return "array"
-	case reflect.Struct, reflect.Map:
-		return "object"
-	}
-	return "number"
 }

@@ -135,7 +135,7 @@ type resendSinceRequest struct {
 func (a *API) resendFailed(c *gin.Context) {
 	ctx := c.Request.Context()
 	var req resendSinceRequest
-	if err := readEndpointJSON(c, &req); err != nil {
+	if err := readJSON(c, &req); err != nil {
 		a.fail(c, err)
 		return
 	}
