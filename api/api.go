@@ -44,6 +44,7 @@ func (a *API) Register(r gin.IRouter) {
 	v1.POST("/webhook-endpoints/:endpoint/rotate-secret", a.rotateEndpointSecret)
 	v1.POST("/webhook-endpoints/:endpoint/resend", a.resendFailed)
 	v1.GET("/webhook-endpoints/:endpoint/deliveries", a.listDeliveries)
+	v1.GET("/messages/:message/deliveries", a.listMessageDeliveries)
 	v1.GET("/webhook-endpoints/:endpoint/deliveries/:delivery/attempts", a.listAttempts)
 	v1.POST("/webhook-endpoints/:endpoint/deliveries/:delivery/resend", a.resendDelivery)
 }

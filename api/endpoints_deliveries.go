@@ -18,6 +18,7 @@ import (
 // string like every other id, although deliveries are numbered.
 type deliveryJSON struct {
 	ID            string     `json:"id"`
+	EndpointID    string     `json:"endpoint_id"`
 	MessageID     string     `json:"message_id"`
 	EventType     string     `json:"event_type"`
 	Status        string     `json:"status"`
@@ -29,7 +30,7 @@ type deliveryJSON struct {
 
 func toDeliveryJSON(d storage.Delivery) deliveryJSON {
 	return deliveryJSON{
-		ID: strconv.FormatInt(d.ID, 10), MessageID: d.MessageID, EventType: d.EventType, Status: d.Status,
+		ID: strconv.FormatInt(d.ID, 10), EndpointID: d.EndpointID, MessageID: d.MessageID, EventType: d.EventType, Status: d.Status,
 		Attempts: d.Attempts, Resends: d.Resends, LastAttemptAt: d.LastAttemptAt, CreatedAt: d.CreatedAt,
 	}
 }
@@ -80,6 +81,26 @@ func (a *API) listDeliveries(c *gin.Context) {
 	c.JSON(http.StatusOK, paginate(p, ds,
 		func(d storage.Delivery) string { return strconv.FormatInt(d.ID, 10) },
 		toDeliveryJSON))
+}
+
+// listMessageDeliveries answers where one outbound message went: a delivery
+// per endpoint, with its status (webhook-id = message id). Not paginated:
+// a message goes to as many endpoints as subscribe to it.
+func (a *API) listMessageDeliveries(c *gin.Context) {
+	ds, err := a.db.MessageDeliveries(c.Request.Context(), c.Param("message"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if len(ds) == 0 {
+		a.fail(c, &apiError{http.StatusNotFound, "not_found", "no delivery of message " + c.Param("message")})
+		return
+	}
+	out := make([]deliveryJSON, len(ds))
+	for i, d := range ds {
+		out[i] = toDeliveryJSON(d)
+	}
+	c.JSON(http.StatusOK, gin.H{"data": out})
 }
 
 // listAttempts answers every attempt at a delivery, oldest first. There are

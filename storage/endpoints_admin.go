@@ -105,6 +105,14 @@ func (db *DB) ListDeliveries(ctx context.Context, endpointID string, after int64
 	return ds, wrapf(err, "deliveries of endpoint %s", endpointID)
 }
 
+// MessageDeliveries lists a message's deliveries, one per endpoint it went to.
+func (db *DB) MessageDeliveries(ctx context.Context, messageID string) ([]Delivery, error) {
+	ds := []Delivery{}
+	err := db.x.SelectContext(ctx, &ds, `SELECT `+deliveryColumns+`
+		WHERE o.message_id::text = $1 ORDER BY d.id`, messageID)
+	return ds, wrapf(err, "deliveries of message %s", messageID)
+}
+
 // EndpointDelivery returns one delivery of an endpoint; ErrNotFound when
 // the delivery is unknown or belongs to another endpoint.
 func (db *DB) EndpointDelivery(ctx context.Context, endpointID, deliveryID string) (Delivery, error) {

@@ -163,6 +163,18 @@ func TestDeliveryRetriesUntilDelivered(t *testing.T) {
 			t.Errorf("message %s reached the sink %d times under its webhook-id, want 2", m, n)
 		}
 	}
+	_, key, err := s.d.db.CreateAPIKey(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := s.get("/v1/messages/"+msgs[0]+"/deliveries", bearer(key))
+	data, _ := a.body["data"].([]any)
+	if a.status != http.StatusOK || len(data) != 1 {
+		t.Fatalf("message deliveries: %d %v", a.status, a.body)
+	}
+	if d := data[0].(map[string]any); d["endpoint_id"] != e.ID || d["status"] != "delivered" || d["attempts"] != 2.0 {
+		t.Errorf("message delivery = %v", d)
+	}
 	_, _, id, _ := s.d.db.DeliveryStatus(context.Background(), msgs[0], e.ID)
 	attempts, err := s.d.db.DeliveryAttempts(context.Background(), id)
 	if err != nil || len(attempts) != 2 || *attempts[0].StatusCode != 503 || *attempts[1].StatusCode != 200 {
