@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynq/x/metrics"
@@ -35,7 +36,21 @@ func (e *environment) load() (*config.Config, *slog.Logger, error) {
 	if cfg.LogFormat == "text" {
 		h = slog.NewTextHandler(e.stdout, opts)
 	}
-	return cfg, slog.New(h), nil
+	log := slog.New(h)
+	// go-redis reports connection trouble through its own package-level
+	// logger; route it, once per process, into ours rather than onto bare
+	// stderr.
+	redisLoggerOnce.Do(func() { redis.SetLogger(redisLogger{log.With("component", "redis")}) })
+	return cfg, log, nil
+}
+
+var redisLoggerOnce sync.Once
+
+// redisLogger is go-redis's logger interface over slog.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.WarnContext(ctx, fmt.Sprintf(format, v...))
 }
 
 // deps are the connections the long-running subcommands share, built by
