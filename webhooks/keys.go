@@ -1,6 +1,8 @@
 package webhooks
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -48,4 +50,14 @@ func rawKey(minLen int) func(string) ([][]byte, error) {
 		}
 		return [][]byte{[]byte(secret)}, nil
 	}
+}
+
+// hmacSHA256 is HMAC-SHA256 under key of the parts, one after another:
+// every kind signs some arrangement of id, timestamp, separator and body.
+func hmacSHA256(key []byte, parts ...[]byte) []byte {
+	m := hmac.New(sha256.New, key)
+	for _, p := range parts {
+		m.Write(p)
+	}
+	return m.Sum(nil)
 }

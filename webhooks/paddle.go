@@ -3,7 +3,6 @@ package webhooks
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -133,11 +132,7 @@ func (p *Paddle) match(sig paddleSignature, body []byte) bool {
 
 // paddleMAC is hex(HMAC-SHA256(key, ts ":" body)).
 func paddleMAC(key []byte, rawTS string, body []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(rawTS))
-	m.Write([]byte{':'})
-	m.Write(body)
-	return []byte(hex.EncodeToString(m.Sum(nil)))
+	return []byte(hex.EncodeToString(hmacSHA256(key, []byte(rawTS), []byte{':'}, body)))
 }
 
 // Events returns the notification's single event, keyed by Paddle's

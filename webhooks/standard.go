@@ -3,7 +3,6 @@ package webhooks
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -145,13 +144,7 @@ func (s *Standard) match(id, rawTS string, body []byte, sigHeaders []string) err
 // standardSignature is base64(HMAC-SHA256(key, id "." timestamp "." body)). The
 // timestamp is used as sent, so what we check is exactly what was signed.
 func standardSignature(key []byte, id, rawTS string, body []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(id))
-	m.Write([]byte{'.'})
-	m.Write([]byte(rawTS))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	sum := m.Sum(nil)
+	sum := hmacSHA256(key, []byte(id), []byte{'.'}, []byte(rawTS), []byte{'.'}, body)
 	out := make([]byte, base64.StdEncoding.EncodedLen(len(sum)))
 	base64.StdEncoding.Encode(out, sum)
 	return out

@@ -3,7 +3,6 @@ package webhooks
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -169,11 +168,7 @@ func (s *Stripe) match(sig stripeSignature, body []byte) bool {
 
 // stripeMAC is HMAC-SHA256(secret, t "." body).
 func stripeMAC(key []byte, ts string, body []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return m.Sum(nil)
+	return hmacSHA256(key, []byte(ts), []byte{'.'}, body)
 }
 
 // Events returns the delivery's single event: a Stripe endpoint posts one

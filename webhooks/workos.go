@@ -3,7 +3,6 @@ package webhooks
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -136,11 +135,7 @@ func (w *WorkOS) match(rawTS string, body []byte, sigs []string) bool {
 // workosSignature is hex(HMAC-SHA256(key, t "." body)), with t as sent, so
 // what we check is exactly what was signed.
 func workosSignature(key []byte, rawTS string, body []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(rawTS))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	sum := m.Sum(nil)
+	sum := hmacSHA256(key, []byte(rawTS), []byte{'.'}, body)
 	out := make([]byte, hex.EncodedLen(len(sum)))
 	hex.Encode(out, sum)
 	return out
