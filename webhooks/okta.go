@@ -1,7 +1,6 @@
 package webhooks
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -141,17 +140,9 @@ func oktaEvent(raw json.RawMessage) (Event, error) {
 		return Event{}, fmt.Errorf("%w: %w", err, ErrMalformed)
 	}
 	env, err := decodeOkta(oktaProbeSource, raw)
-	ignored := errors.Is(err, ErrUnknownType)
-	if err != nil && !ignored {
+	ev, err := mappedEvent(head.UUID, env.Type, env.Timestamp, raw, err)
+	if err != nil {
 		return Event{}, fmt.Errorf("uuid %s: %w", head.UUID, err)
 	}
-	return Event{
-		ID:         head.UUID,
-		Type:       env.Type,
-		OccurredAt: env.Timestamp,
-		// A copy, because the handler may reuse its read buffer while the
-		// event waits in the inbox or the queue.
-		Payload: bytes.Clone(raw),
-		Ignored: ignored,
-	}, nil
+	return ev, nil
 }

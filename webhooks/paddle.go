@@ -1,10 +1,8 @@
 package webhooks
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -143,18 +141,7 @@ func (p *Paddle) Events(_ http.Header, body []byte) ([]Event, error) {
 		return nil, err
 	}
 	_, err = pe.decode()
-	ignored := errors.Is(err, ErrUnknownType)
-	if err != nil && !ignored {
-		return nil, err
-	}
-	return []Event{{
-		ID:         pe.ID,
-		Type:       pe.Type,
-		OccurredAt: pe.OccurredAt,
-		// A copy: the handler may reuse its read buffer.
-		Payload: bytes.Clone(body),
-		Ignored: ignored,
-	}}, nil
+	return oneEvent(pe.ID, pe.Type, pe.OccurredAt, body, err)
 }
 
 // checkPaddleEventID holds the body's event id to the rules the

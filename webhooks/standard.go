@@ -182,19 +182,33 @@ func headerIDEvent(h http.Header, body []byte, decode func([]byte) (Envelope, er
 		return nil, err
 	}
 	env, err := decode(body)
-	ignored := errors.Is(err, ErrUnknownType)
-	if err != nil && !ignored {
-		return nil, err
+	return oneEvent(id, env.Type, env.Timestamp, body, err)
+}
+
+// mappedEvent is the event a kind extracted, given what mapping its payload
+// said: an unknown type is kept, as Ignored; any other mapping error
+// refuses the delivery, so bad input gets its 400 at the edge.
+func mappedEvent(id, typ string, at time.Time, payload []byte, mapErr error) (Event, error) {
+	ignored := errors.Is(mapErr, ErrUnknownType)
+	if mapErr != nil && !ignored {
+		return Event{}, mapErr
 	}
-	return []Event{{
-		ID:         id,
-		Type:       env.Type,
-		OccurredAt: env.Timestamp,
+	return Event{
+		ID: id, Type: typ, OccurredAt: at,
 		// A copy, because the handler may reuse its read buffer while the
 		// event waits in the inbox or the queue.
-		Payload: bytes.Clone(body),
+		Payload: bytes.Clone(payload),
 		Ignored: ignored,
-	}}, nil
+	}, nil
+}
+
+// oneEvent is mappedEvent for the kinds that post one event per delivery.
+func oneEvent(id, typ string, at time.Time, payload []byte, mapErr error) ([]Event, error) {
+	ev, err := mappedEvent(id, typ, at, payload, mapErr)
+	if err != nil {
+		return nil, err
+	}
+	return []Event{ev}, nil
 }
 
 func checkEventID(id string) error {

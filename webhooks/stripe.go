@@ -180,19 +180,7 @@ func (s *Stripe) Events(_ http.Header, body []byte) ([]Event, error) {
 		return nil, err
 	}
 	_, err = mapStripe(ev)
-	ignored := errors.Is(err, ErrUnknownType)
-	if err != nil && !ignored {
-		return nil, err
-	}
-	return []Event{{
-		ID:         ev.ID,
-		Type:       ev.Type,
-		OccurredAt: ev.created,
-		// A copy, because the handler may reuse its read buffer while the
-		// event waits in the inbox or the queue.
-		Payload: bytes.Clone(body),
-		Ignored: ignored,
-	}}, nil
+	return oneEvent(ev.ID, ev.Type, ev.created, body, err)
 }
 
 // maxStripeCreated is 9999-12-31T23:59:59Z, the last second a Postgres

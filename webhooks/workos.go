@@ -1,7 +1,6 @@
 package webhooks
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"encoding/hex"
 	"encoding/json"
@@ -167,19 +166,7 @@ func (w *WorkOS) Events(_ http.Header, body []byte) ([]Event, error) {
 		return nil, fmt.Errorf("workos event: %w: %w", err, ErrMalformed)
 	}
 	env, err := decodeWorkOS(body)
-	ignored := errors.Is(err, ErrUnknownType)
-	if err != nil && !ignored {
-		return nil, err
-	}
-	return []Event{{
-		ID:         head.ID,
-		Type:       env.Type,
-		OccurredAt: env.Timestamp,
-		// A copy, because the handler may reuse its read buffer while the
-		// event waits in the inbox or the queue.
-		Payload: bytes.Clone(body),
-		Ignored: ignored,
-	}}, nil
+	return oneEvent(head.ID, env.Type, env.Timestamp, body, err)
 }
 
 // The helpers below are shared by the identity-provider kinds (workos, okta).
