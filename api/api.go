@@ -1,40 +1,97 @@
 // Package api is the management API under /v1: JSON over HTTP,
-// authenticated with API keys, with one table from storage sentinels to
-// status codes and error codes.
+// authenticated with API keys, with one table from storage and engine
+// sentinels to status codes and error codes. Every write goes through the
+// seat engine, in one transaction, so a change made here follows the same
+// rules and emits the same events as one that arrives as a webhook.
 package api
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/worker"
 )
+
+// Options are the API's dependencies and settings.
+type Options struct {
+	DB     *storage.DB
+	Queue  *jobs.Client          // resent deliveries, replayed events
+	Redis  redis.UniversalClient // rate limits
+	Engine *worker.Engine
+	Log    *slog.Logger
+	// AllowPrivateNetworks admits webhook endpoint URLs on loopback and
+	// private addresses (SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS).
+	AllowPrivateNetworks bool
+	// InvitationTTL is how long an invitation can be claimed.
+	InvitationTTL time.Duration
+	// RateLimit is each API key's sustained requests per second, RateBurst
+	// how many it may make at once.
+	RateLimit, RateBurst int
+}
 
 // API serves the management routes.
 type API struct {
-	db    *storage.DB
-	queue *jobs.Client // resent deliveries
-	// allowPrivateNetworks admits webhook endpoint URLs on loopback and
-	// private addresses (SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS).
-	allowPrivateNetworks bool
+	db                   *storage.DB
+	queue                *jobs.Client
+	redis                redis.UniversalClient
+	engine               *worker.Engine
 	log                  *slog.Logger
+	allowPrivateNetworks bool
+	invitationTTL        time.Duration
+	rateLimit, rateBurst int
+	now                  func() time.Time
 }
 
-// New returns the API over db, enqueueing on queue.
-func New(db *storage.DB, queue *jobs.Client, allowPrivateNetworks bool, log *slog.Logger) *API {
-	return &API{db: db, queue: queue, allowPrivateNetworks: allowPrivateNetworks, log: log}
+// New returns the API over o.
+func New(o Options) *API {
+	return &API{
+		db: o.DB, queue: o.Queue, redis: o.Redis, engine: o.Engine, log: o.Log,
+		allowPrivateNetworks: o.AllowPrivateNetworks, invitationTTL: o.InvitationTTL,
+		rateLimit: o.RateLimit, rateBurst: o.RateBurst, now: time.Now,
+	}
 }
 
-// Register mounts every route on r behind API key authentication.
+// Register mounts every route on r. Claims can be read without a key, so
+// that the product's invitation page can show one; everything else needs
+// an API key and counts against its rate limit.
 func (a *API) Register(r gin.IRouter) {
-	v1 := r.Group("/v1", a.authenticate)
+	public := r.Group("/v1", a.requestID)
+	public.GET("/openapi.json", a.getOpenAPI)
+	public.GET("/claims/:token", a.getClaim)
+
+	v1 := r.Group("/v1", a.requestID, a.authenticate, a.limitRate, a.idempotent)
+	v1.GET("/customers", a.listCustomers)
 	v1.GET("/customers/:customer", a.getCustomer)
+	v1.PUT("/customers/:customer", a.putCustomer)
+	v1.GET("/customers/:customer/users", a.listUsers)
 	v1.GET("/customers/:customer/users/:user", a.getUser)
+	v1.PUT("/customers/:customer/users/:user", a.putUser)
 	v1.GET("/customers/:customer/seat-usage", a.getSeatUsage)
+	v1.GET("/customers/:customer/auto-assign", a.listAutoAssign)
+	v1.PUT("/customers/:customer/auto-assign/:product", a.putAutoAssign)
+	v1.DELETE("/customers/:customer/auto-assign/:product", a.deleteAutoAssign)
+
 	v1.GET("/orders/:order", a.getOrder)
+	v1.PUT("/orders/:order", a.putOrder)
+	v1.POST("/orders/:order/cancel", a.cancelOrder)
 	v1.GET("/orders/:order/seats", a.listOrderSeats)
+	v1.GET("/orders/:order/seats/:seat", a.getSeat)
+	v1.PUT("/orders/:order/seats/:seat", a.putSeat)
+	v1.POST("/orders/:order/seat-assignments", a.batchAssign)
+
+	v1.POST("/orders/:order/seats/:seat/invite", a.invite)
+	v1.POST("/orders/:order/seats/:seat/invite/resend", a.resendInvitation)
+	v1.DELETE("/orders/:order/seats/:seat/invite", a.revokeInvitation)
+	v1.POST("/claims/:token", a.claim)
+
+	v1.GET("/events", a.listEvents)
+	v1.GET("/events/:event", a.getEvent)
+	v1.POST("/events/:event/replay", a.replayEvent)
 
 	v1.POST("/webhook-endpoints", a.createEndpoint)
 	v1.GET("/webhook-endpoints", a.listEndpoints)

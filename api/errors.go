@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/worker"
 )
 
 // apiError is an error with the status and stable code it is answered with.
@@ -28,12 +29,25 @@ type detailedError struct {
 
 func (e *detailedError) Unwrap() error { return e.apiError }
 
-// errorCodes is the one table from storage sentinels to answers.
+// errNotImplemented answers a route that is declared but not built yet.
+var errNotImplemented = &apiError{http.StatusNotImplemented, "not_implemented", "this route is not implemented yet"}
+
+// errorCodes is the one table from storage and engine sentinels to
+// answers. The engine's rule errors come first: they may wrap a storage
+// sentinel, and the rule is the more specific answer.
 var errorCodes = []struct {
 	err    error
 	status int
 	code   string
 }{
+	{worker.ErrUserDeactivated, http.StatusUnprocessableEntity, "user_deactivated"},
+	{worker.ErrCustomerMismatch, http.StatusUnprocessableEntity, "customer_mismatch"},
+	{worker.ErrUserAlreadySeated, http.StatusConflict, "user_already_seated"},
+	{worker.ErrSeatOccupied, http.StatusConflict, "seat_occupied"},
+	{worker.ErrNoFreeSeat, http.StatusConflict, "no_free_seat"},
+	{worker.ErrOrderCanceled, http.StatusConflict, "order_canceled"},
+	{worker.ErrSeatNotFound, http.StatusNotFound, "seat_not_found"},
+	{worker.ErrUnknownUser, http.StatusNotFound, "user_not_found"},
 	{storage.ErrNotFound, http.StatusNotFound, "not_found"},
 	{storage.ErrConflict, http.StatusConflict, "conflict"},
 }

@@ -37,6 +37,9 @@ const (
 	envOutboundAllowPrivate = "SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS"
 	envOutboundDisableAfter = "SEATSYNC_OUTBOUND_DISABLE_AFTER"
 	envOutboundRetention    = "SEATSYNC_OUTBOUND_RETENTION"
+	envInvitationTTL        = "SEATSYNC_INVITATION_TTL"
+	envAPIRateLimit         = "SEATSYNC_API_RATE_LIMIT"
+	envAPIRateBurst         = "SEATSYNC_API_RATE_BURST"
 )
 
 // Config is the whole start-up configuration. Build it with Load; a Config
@@ -68,6 +71,15 @@ type Config struct {
 	// long outbound message bodies are kept for resending.
 	OutboundRetention time.Duration
 
+	// InvitationTTL (SEATSYNC_INVITATION_TTL, default 168h) is how long an
+	// invitation token can be claimed.
+	InvitationTTL time.Duration
+	// APIRateLimit (SEATSYNC_API_RATE_LIMIT, default 20) is how many
+	// management API requests per second each API key may make on average,
+	// with bursts of up to APIRateBurst (SEATSYNC_API_RATE_BURST, default 100).
+	APIRateLimit int
+	APIRateBurst int
+
 	Sources []Source // sorted by Name
 }
 
@@ -94,6 +106,9 @@ func defaults() *Config {
 		SweepAfter:           time.Minute,
 		OutboundDisableAfter: 5 * 24 * time.Hour,
 		OutboundRetention:    30 * 24 * time.Hour,
+		InvitationTTL:        7 * 24 * time.Hour,
+		APIRateLimit:         20,
+		APIRateBurst:         100,
 		LogLevel:             slog.LevelInfo,
 		LogFormat:            "json",
 	}

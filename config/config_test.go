@@ -25,6 +25,9 @@ func wantDefaults() *Config {
 		SweepAfter:           time.Minute,
 		OutboundDisableAfter: 5 * 24 * time.Hour,
 		OutboundRetention:    30 * 24 * time.Hour,
+		InvitationTTL:        7 * 24 * time.Hour,
+		APIRateLimit:         20,
+		APIRateBurst:         100,
 		LogLevel:             slog.LevelInfo,
 		LogFormat:            "json",
 	}
@@ -86,6 +89,9 @@ func TestLoadEachVariable(t *testing.T) {
 		{"log level debug", "SEATSYNC_LOG_LEVEL=debug", func(c *Config) { c.LogLevel = slog.LevelDebug }},
 		{"log format", "SEATSYNC_LOG_FORMAT=text", func(c *Config) { c.LogFormat = "text" }},
 		{"outbound private", "SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS=1", func(c *Config) { c.OutboundAllowPrivateNetworks = true }},
+		{"invitation ttl", "SEATSYNC_INVITATION_TTL=48h", func(c *Config) { c.InvitationTTL = 48 * time.Hour }},
+		{"api rate limit", "SEATSYNC_API_RATE_LIMIT=5", func(c *Config) { c.APIRateLimit = 5 }},
+		{"api rate burst", "SEATSYNC_API_RATE_BURST=7", func(c *Config) { c.APIRateBurst = 7 }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

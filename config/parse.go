@@ -85,6 +85,9 @@ func (c *Config) scalarVars() []struct {
 		{envOutboundAllowPrivate, setBool(&c.OutboundAllowPrivateNetworks)},
 		{envOutboundDisableAfter, setDuration(&c.OutboundDisableAfter)},
 		{envOutboundRetention, setDuration(&c.OutboundRetention)},
+		{envInvitationTTL, setDuration(&c.InvitationTTL)},
+		{envAPIRateLimit, setInt(&c.APIRateLimit)},
+		{envAPIRateBurst, setInt(&c.APIRateBurst)},
 	}
 }
 

@@ -47,6 +47,9 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("outbound_allow_private_networks", c.OutboundAllowPrivateNetworks),
 		slog.String("outbound_disable_after", c.OutboundDisableAfter.String()),
 		slog.String("outbound_retention", c.OutboundRetention.String()),
+		slog.String("invitation_ttl", c.InvitationTTL.String()),
+		slog.Int("api_rate_limit", c.APIRateLimit),
+		slog.Int("api_rate_burst", c.APIRateBurst),
 		slog.GroupAttrs("sources", sources...),
 	)
 }

@@ -40,6 +40,9 @@ func (c *Config) problems() []error {
 	add(positive(envSweepInterval, c.SweepInterval))
 	add(positive(envOutboundDisableAfter, c.OutboundDisableAfter))
 	add(positive(envOutboundRetention, c.OutboundRetention))
+	add(inRange(envInvitationTTL, c.InvitationTTL, time.Minute, 365*24*time.Hour))
+	add(inRange(envAPIRateLimit, c.APIRateLimit, 1, 100000))
+	add(inRange(envAPIRateBurst, c.APIRateBurst, 1, 100000))
 	if c.SweepAfter < 0 {
 		add(fmt.Errorf("%s: %v must not be negative", envSweepAfter, c.SweepAfter))
 	}

@@ -27,6 +27,8 @@ type InboxEvent struct {
 	Error       string     `db:"error"`
 	ReceivedAt  time.Time  `db:"received_at"`
 	ProcessedAt *time.Time `db:"processed_at"`
+	Replays     int        `db:"replays"`     // operator replays so far
+	ReplayedAt  *time.Time `db:"replayed_at"` // the last one
 }
 
 const insertInboxEvent = `

@@ -27,79 +27,37 @@ func (h *EventHandler) applyCommand(ctx context.Context, tx *storage.Tx, env web
 	at := env.Timestamp
 	switch c := env.Command.(type) {
 	case webhooks.CustomerUpserted:
-		return tx.UpsertCustomer(ctx, storage.CustomerInput{
+		return h.engine.UpsertCustomer(ctx, tx, storage.CustomerInput{
 			ExternalID: c.ExternalID, Name: c.Name, Email: c.Email, ProviderIDs: c.ProviderIDs,
 		}, at)
 	case webhooks.UserUpserted:
-		customer := customerRef(c.CustomerExternalID, c.Customer)
-		return h.changeUser(ctx, tx, customer, c.ExternalID, func() (bool, error) {
-			return tx.UpsertUser(ctx, storage.UserInput{
-				Customer: customer, ExternalID: c.ExternalID, Email: c.Email, Name: c.Name, Status: c.Status,
-				Groups: c.Groups, GroupsSet: c.GroupsSet,
-			}, at)
-		})
+		return h.engine.UpsertUser(ctx, tx, storage.UserInput{
+			Customer: customerRef(c.CustomerExternalID, c.Customer), ExternalID: c.ExternalID,
+			Email: c.Email, Name: c.Name, Status: c.Status, Groups: c.Groups, GroupsSet: c.GroupsSet,
+		}, at)
 	case webhooks.UserDeactivated:
-		customer := customerRef(c.CustomerExternalID, c.Customer)
-		return h.changeUser(ctx, tx, customer, c.ExternalID, func() (bool, error) {
-			return tx.DeactivateUser(ctx, customer, c.ExternalID, at)
-		})
+		return h.engine.DeactivateUser(ctx, tx, customerRef(c.CustomerExternalID, c.Customer), c.ExternalID, at)
 	case webhooks.UserGroupChanged:
-		customer := customerRef(c.CustomerExternalID, c.Customer)
-		return h.changeUser(ctx, tx, customer, c.UserExternalID, func() (bool, error) {
-			return tx.ChangeUserGroup(ctx, customer, c.UserExternalID, c.Group, c.Member, at)
-		})
+		return h.engine.ChangeUserGroup(ctx, tx, customerRef(c.CustomerExternalID, c.Customer),
+			c.UserExternalID, c.Group, c.Member, at)
 	case webhooks.OrderUpserted:
 		lines := make([]storage.LineInput, len(c.Lines))
 		for i, l := range c.Lines {
 			lines[i] = storage.LineInput{ProductID: l.ProductID, Quantity: l.Quantity}
 		}
-		return h.changeOrder(ctx, tx, c.ExternalID, func() (bool, error) {
-			return tx.UpsertOrder(ctx, storage.OrderInput{
-				ExternalID: c.ExternalID, Customer: customerRef(c.CustomerExternalID, c.Customer),
-				Status: c.Status, Lines: lines,
-			}, at)
-		})
+		return h.engine.UpsertOrder(ctx, tx, storage.OrderInput{
+			ExternalID: c.ExternalID, Customer: customerRef(c.CustomerExternalID, c.Customer),
+			Status: c.Status, Lines: lines,
+		}, at)
 	case webhooks.OrderCanceled:
 		// An unknown order is retried: its creation may still be on the way.
-		return h.changeOrder(ctx, tx, c.ExternalID, func() (bool, error) {
-			return tx.CancelOrder(ctx, c.ExternalID, at)
-		})
+		return h.engine.CancelOrder(ctx, tx, c.ExternalID, at)
 	case webhooks.SeatAssignRequested:
 		return h.request(h.engine.Assign(ctx, tx, c.OrderExternalID, c.ProductID, "", c.UserExternalID))
 	case webhooks.SeatUnassignRequested:
 		return h.request(h.engine.Unassign(ctx, tx, c.OrderExternalID, c.ProductID, c.UserExternalID))
 	}
 	return false, permanent("event type %q is not supported by this version", env.Type)
-}
-
-// changeUser applies a change to a user, then its seat consequences.
-func (h *EventHandler) changeUser(ctx context.Context, tx *storage.Tx, customer storage.CustomerRef, externalID string, change func() (bool, error)) (bool, error) {
-	before, err := tx.LockUser(ctx, customer, externalID)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return false, err
-	}
-	applied, err := change()
-	if err != nil || !applied {
-		return applied, err
-	}
-	after, err := tx.LockUser(ctx, customer, externalID)
-	if err != nil {
-		return false, err
-	}
-	return true, h.engine.ReconcileUser(ctx, tx, after, before.Status == storage.UserActive)
-}
-
-// changeOrder applies a change to an order, then its seat consequences.
-func (h *EventHandler) changeOrder(ctx context.Context, tx *storage.Tx, externalID string, change func() (bool, error)) (bool, error) {
-	applied, err := change()
-	if err != nil || !applied {
-		return applied, err
-	}
-	orderID, err := tx.OrderID(ctx, externalID)
-	if err != nil {
-		return false, err
-	}
-	return true, h.engine.ReconcileOrder(ctx, tx, orderID)
 }
 
 // request turns the outcome of a seat request into the event's outcome: a

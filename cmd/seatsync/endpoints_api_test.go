@@ -21,68 +21,13 @@ import (
 
 const allowPrivateEnv = "SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true"
 
-// endpointsAPI is a stack with an API key, for the webhook endpoint routes.
-type endpointsAPI struct {
-	*stack
-	key http.Header
-}
-
-func newEndpointsAPI(t *testing.T, extra ...string) *endpointsAPI {
-	t.Helper()
-	s := newStack(t, extra...)
-	_, secret, err := s.d.db.CreateAPIKey(context.Background(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &endpointsAPI{stack: s, key: bearer(secret)}
-}
-
-// call sends a JSON request with the API key ("" body: none).
-func (e *endpointsAPI) call(method, path, body string) answer {
-	e.t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, e.http.URL+path, r)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header = e.key.Clone()
-	req.Header.Set("Content-Type", "application/json")
-	return e.do(req)
-}
-
-// must calls and fails the test unless the answer has status want.
-func (e *endpointsAPI) must(want int, method, path, body string) map[string]any {
-	e.t.Helper()
-	a := e.call(method, path, body)
-	if a.status != want {
-		e.t.Fatalf("%s %s: %d %v, want %d", method, path, a.status, a.body, want)
-	}
-	return a.body
-}
-
-func (e *endpointsAPI) create(body string) map[string]any {
+func (e *apiClient) create(body string) map[string]any {
 	e.t.Helper()
 	return e.must(http.StatusCreated, http.MethodPost, "/v1/webhook-endpoints", body)
 }
 
-func listData(body map[string]any) []map[string]any {
-	var out []map[string]any
-	for _, d := range body["data"].([]any) {
-		out = append(out, d.(map[string]any))
-	}
-	return out
-}
-
-func listPagination(body map[string]any) (hasMore bool, next any) {
-	p := body["meta"].(map[string]any)["pagination"].(map[string]any)
-	return p["has_more"].(bool), p["next"]
-}
-
 func TestWebhookEndpointsAPI(t *testing.T) {
-	e := newEndpointsAPI(t, allowPrivateEnv)
+	e := newAPIClient(t, allowPrivateEnv)
 	ctx := context.Background()
 	if err := e.d.db.InTx(ctx, func(tx *storage.Tx) error {
 		_, err := tx.UpsertCustomer(ctx, storage.CustomerInput{ExternalID: "acme"}, time.Now())
@@ -252,7 +197,7 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 }
 
 func TestWebhookEndpointsRefusePrivateURLs(t *testing.T) {
-	e := newEndpointsAPI(t)
+	e := newAPIClient(t)
 	for _, url := range []string{"http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/hook", "http://169.254.169.254/latest"} {
 		a := e.call(http.MethodPost, "/v1/webhook-endpoints", `{"url":"`+url+`"}`)
 		if a.status != http.StatusBadRequest || errorCode(a) != "invalid_parameter" {
@@ -299,7 +244,7 @@ func (h *hookSink) requests(id string) int {
 
 // waitDeliveries polls the endpoint's deliveries until ok holds for the
 // first one.
-func (e *endpointsAPI) waitDeliveries(endpointID string, ok func(d map[string]any) bool) map[string]any {
+func (e *apiClient) waitDeliveries(endpointID string, ok func(d map[string]any) bool) map[string]any {
 	e.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -315,7 +260,7 @@ func (e *endpointsAPI) waitDeliveries(endpointID string, ok func(d map[string]an
 }
 
 func TestWebhookDeliveriesAPI(t *testing.T) {
-	e := newEndpointsAPI(t, allowPrivateEnv)
+	e := newAPIClient(t, allowPrivateEnv)
 	e.startWorker()
 	ctx := context.Background()
 	sink := newHookSink(t)

@@ -35,7 +35,11 @@ func (d *deps) mainRouter(sources []webhooks.Source) *gin.Engine {
 	receiver := webhooks.NewReceiver(sources, worker.NewInbox(d.db), d.queue,
 		d.cfg.MaxBodyBytes, webhooks.NewMetrics(d.reg), d.log)
 	receiver.Register(r)
-	api.New(d.db, d.queue, d.cfg.OutboundAllowPrivateNetworks, d.log).Register(r)
+	api.New(api.Options{
+		DB: d.db, Queue: d.queue, Redis: d.rdb, Engine: worker.NewEngine(), Log: d.log,
+		AllowPrivateNetworks: d.cfg.OutboundAllowPrivateNetworks, InvitationTTL: d.cfg.InvitationTTL,
+		RateLimit: d.cfg.APIRateLimit, RateBurst: d.cfg.APIRateBurst,
+	}).Register(r)
 	d.mountOps(r)
 	return r
 }

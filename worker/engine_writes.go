@@ -1,0 +1,90 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/seatsync/seatsync/storage"
+)
+
+// The writes below are how customers, users and orders change, whether the
+// change comes from an inbound event (at = the provider's time) or from the
+// management API (at = now). Each reports false, and changes nothing, when
+// the stored state reflects a newer change (rule 8); otherwise it applies
+// the seat consequences in the same transaction.
+
+// UpsertCustomer creates or updates a customer and links its provider ids.
+func (e *Engine) UpsertCustomer(ctx context.Context, tx *storage.Tx, in storage.CustomerInput, at time.Time) (bool, error) {
+	return tx.UpsertCustomer(ctx, in, at)
+}
+
+// UpsertUser creates or updates a user; a user who becomes deactivated
+// loses their seats (rule 4), one who gains a group may gain one.
+func (e *Engine) UpsertUser(ctx context.Context, tx *storage.Tx, in storage.UserInput, at time.Time) (bool, error) {
+	return e.changeUser(ctx, tx, in.Customer, in.ExternalID, func() (bool, error) {
+		return tx.UpsertUser(ctx, in, at)
+	})
+}
+
+// DeactivateUser deactivates a user (creating them deactivated when the
+// event comes first) and revokes their seats.
+func (e *Engine) DeactivateUser(ctx context.Context, tx *storage.Tx, customer storage.CustomerRef, externalID string, at time.Time) (bool, error) {
+	return e.changeUser(ctx, tx, customer, externalID, func() (bool, error) {
+		return tx.DeactivateUser(ctx, customer, externalID, at)
+	})
+}
+
+// ChangeUserGroup adds a user to a group or removes them from it, with the
+// automatic seats that follow.
+func (e *Engine) ChangeUserGroup(ctx context.Context, tx *storage.Tx, customer storage.CustomerRef, userExternalID, group string, member bool, at time.Time) (bool, error) {
+	return e.changeUser(ctx, tx, customer, userExternalID, func() (bool, error) {
+		return tx.ChangeUserGroup(ctx, customer, userExternalID, group, member, at)
+	})
+}
+
+// UpsertOrder creates or updates an order and its lines, then creates or
+// retires seats to match (rule 6).
+func (e *Engine) UpsertOrder(ctx context.Context, tx *storage.Tx, in storage.OrderInput, at time.Time) (bool, error) {
+	return e.changeOrder(ctx, tx, in.ExternalID, func() (bool, error) {
+		return tx.UpsertOrder(ctx, in, at)
+	})
+}
+
+// CancelOrder cancels an order and revokes every seat. An unknown order is
+// storage.ErrNotFound.
+func (e *Engine) CancelOrder(ctx context.Context, tx *storage.Tx, externalID string, at time.Time) (bool, error) {
+	return e.changeOrder(ctx, tx, externalID, func() (bool, error) {
+		return tx.CancelOrder(ctx, externalID, at)
+	})
+}
+
+// changeUser applies a change to a user, then its seat consequences.
+func (e *Engine) changeUser(ctx context.Context, tx *storage.Tx, customer storage.CustomerRef, externalID string, change func() (bool, error)) (bool, error) {
+	before, err := tx.LockUser(ctx, customer, externalID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return false, err
+	}
+	applied, err := change()
+	if err != nil || !applied {
+		return applied, err
+	}
+	after, err := tx.LockUser(ctx, customer, externalID)
+	if err != nil {
+		return false, err
+	}
+	return true, e.ReconcileUser(ctx, tx, after, before.Status == storage.UserActive)
+}
+
+// changeOrder applies a change to an order, then its seat consequences.
+func (e *Engine) changeOrder(ctx context.Context, tx *storage.Tx, externalID string, change func() (bool, error)) (bool, error) {
+	applied, err := change()
+	if err != nil || !applied {
+		return applied, err
+	}
+	orderID, err := tx.OrderID(ctx, externalID)
+	if err != nil {
+		return false, err
+	}
+	return true, e.ReconcileOrder(ctx, tx, orderID)
+}
