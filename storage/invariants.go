@@ -32,15 +32,30 @@ var invariants = []struct{ rule, query string }{
 		FROM seats s LEFT JOIN assignments a ON a.seat_id = s.id AND a.ended_at IS NULL
 		GROUP BY s.id HAVING count(a.id) <> (s.status = 'assigned')::int
 		    OR bool_or(a.user_id IS DISTINCT FROM s.user_id)`},
+	{"invitations: an invited seat has exactly one open invitation, to its email", `
+		SELECT format('seat %s: %s, invited email %s, open invitations %s', s.id, s.status, s.invited_email, count(i.id))
+		FROM seats s LEFT JOIN invitations i ON i.seat_id = s.id AND i.ended_at IS NULL
+		GROUP BY s.id HAVING count(i.id) <> (s.status = 'invited')::int
+		    OR bool_or(i.email IS DISTINCT FROM s.invited_email)`},
+	// Occupancy changes by event: seat.assigned and seat.claimed seat a
+	// user, seat.revoked naming a user unseats one; seat.invited (but not
+	// the seat.invited of a resend, reason "resent") invites, seat.claimed
+	// and seat.revoked of an invited seat (no user) end an invitation.
 	{"7: one event per change of occupancy", `
-		SELECT format('line %s: %s assigned events, %s revoked, %s seats held', l.id,
-		              count(*) FILTER (WHERE e.event_type = 'seat.assigned'),
-		              count(*) FILTER (WHERE e.event_type = 'seat.revoked'),
-		              (SELECT count(*) FROM seats s WHERE s.line_id = l.id AND s.status = 'assigned'))
-		FROM order_lines l LEFT JOIN outbox e ON e.line_id = l.id
-		GROUP BY l.id
-		HAVING count(*) FILTER (WHERE e.event_type = 'seat.assigned') - count(*) FILTER (WHERE e.event_type = 'seat.revoked')
-		    <> (SELECT count(*) FROM seats s WHERE s.line_id = l.id AND s.status = 'assigned')`},
+		WITH counts AS (
+		    SELECT l.id,
+		           count(*) FILTER (WHERE e.event_type IN ('seat.assigned', 'seat.claimed')) AS seated,
+		           count(*) FILTER (WHERE e.event_type = 'seat.revoked' AND jsonb_typeof(e.body->'data'->'user') = 'object') AS unseated,
+		           count(*) FILTER (WHERE e.event_type = 'seat.invited' AND e.body->'data'->>'reason' IS NULL) AS invited,
+		           count(*) FILTER (WHERE e.event_type = 'seat.claimed'
+		               OR e.event_type = 'seat.revoked' AND jsonb_typeof(e.body->'data'->'user') <> 'object') AS uninvited,
+		           (SELECT count(*) FROM seats s WHERE s.line_id = l.id AND s.status = 'assigned') AS held,
+		           (SELECT count(*) FROM seats s WHERE s.line_id = l.id AND s.status = 'invited') AS pending
+		    FROM order_lines l LEFT JOIN outbox e ON e.line_id = l.id
+		    GROUP BY l.id)
+		SELECT format('line %s: %s seating events, %s unseating, %s seats held; %s inviting events, %s ending, %s seats invited',
+		              id, seated, unseated, held, invited, uninvited, pending)
+		FROM counts WHERE seated - unseated <> held OR invited - uninvited <> pending`},
 	{"sequence: every event of a line has the next number", `
 		SELECT format('line %s: sequence %s, %s events, highest %s', l.id, l.sequence, count(e.id), max(e.sequence))
 		FROM order_lines l LEFT JOIN outbox e ON e.line_id = l.id

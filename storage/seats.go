@@ -129,13 +129,18 @@ func (tx *Tx) Occupy(ctx context.Context, seatID, lineID, userID, source string)
 }
 
 // Vacate frees a seat and closes its assignment with the reason; it returns
-// the closed assignment's id ("" for a seat that was only invited).
+// the closed assignment's id ("" for a seat that was only invited). An open
+// invitation of the seat ends with the same reason, so its token stops
+// working whatever took the seat away.
 func (tx *Tx) Vacate(ctx context.Context, seatID, reason string) (string, error) {
 	_, err := tx.x.ExecContext(ctx, `
 		UPDATE seats SET status = 'unassigned', user_id = NULL, invited_email = NULL, occupied_at = NULL
 		WHERE id = $1`, seatID)
 	if err != nil {
 		return "", wrapf(err, "vacate seat %s", seatID)
+	}
+	if _, err := tx.EndInvitation(ctx, seatID, reason, ""); err != nil {
+		return "", err
 	}
 	var ids []string
 	err = tx.x.SelectContext(ctx, &ids, `
@@ -182,4 +187,18 @@ func (db *DB) OrderSeats(ctx context.Context, orderExternalID string, f SeatFilt
 		ORDER BY s.created_at, s.id
 		LIMIT $5`, orderExternalID, f.ProductID, f.Status, f.After, limit)
 	return seats, wrapf(err, "seats of order %s", orderExternalID)
+}
+
+// OrderSeat returns one live seat of an order, with its holder; ErrNotFound
+// when the order has no such live seat (a malformed id included).
+func (db *DB) OrderSeat(ctx context.Context, orderExternalID, seatID string) (Seat, error) {
+	var s Seat
+	err := db.x.GetContext(ctx, &s, `
+		SELECT s.id, s.line_id, l.product_id, s.status, COALESCE(s.user_id::text, '') AS user_id,
+		       COALESCE(u.external_id, '') AS user_external_id, COALESCE(u.email, '') AS user_email,
+		       COALESCE(s.invited_email, '') AS invited_email, s.occupied_at, s.created_at
+		FROM seats s JOIN order_lines l ON l.id = s.line_id JOIN orders o ON o.id = l.order_id
+		LEFT JOIN users u ON u.id = s.user_id
+		WHERE o.external_id = $1 AND s.id::text = $2 AND s.retired_at IS NULL`, orderExternalID, seatID)
+	return s, wrapf(err, "seat %s of order %s", seatID, orderExternalID)
 }
