@@ -27,6 +27,9 @@ const (
 	ReasonQuantityDecreased = "quantity_decreased"
 	ReasonOrderCanceled     = "order_canceled"
 	ReasonLeftGroup         = "left_group"
+	// ReasonInvitationRevoked is an invitation withdrawn before anyone
+	// claimed it.
+	ReasonInvitationRevoked = "invitation_revoked"
 )
 
 // ReconcileOrder brings every line of an order in line with its quantity
@@ -159,13 +162,19 @@ func (e *Engine) occupy(ctx context.Context, tx *storage.Tx, line storage.Line, 
 	return e.emitSeat(ctx, tx, "seat.assigned", line, seatID, assignmentID, "", userID)
 }
 
-// vacate frees a held or invited seat and reports who lost it.
+// vacate frees a held or invited seat and reports who lost it: the user,
+// or for an invited seat the invited email (its invitation ends with the
+// same reason, so the token stops working).
 func (e *Engine) vacate(ctx context.Context, tx *storage.Tx, line storage.Line, seat storage.Seat, reason string) error {
 	assignmentID, err := tx.Vacate(ctx, seat.ID, reason)
 	if err != nil {
 		return err
 	}
-	return e.emitSeat(ctx, tx, "seat.revoked", line, seat.ID, assignmentID, reason, seat.UserID)
+	var inv *invitationRef
+	if seat.Status == storage.SeatInvited {
+		inv = &invitationRef{Email: seat.InvitedEmail}
+	}
+	return e.emitSeatInvitation(ctx, tx, "seat.revoked", line, seat.ID, assignmentID, reason, seat.UserID, inv)
 }
 
 func views(seats []storage.Seat) []SeatView {

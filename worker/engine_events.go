@@ -32,6 +32,14 @@ type (
 		User         *userRef  `json:"user"`
 		Sequence     int64     `json:"sequence"`
 		OccurredAt   time.Time `json:"occurred_at"`
+		// Invitation is set on events about an invited seat: who was
+		// invited and, on seat.invited only, the token to e-mail them.
+		Invitation *invitationRef `json:"invitation,omitempty"`
+	}
+	invitationRef struct {
+		Email     string     `json:"email"`
+		Token     string     `json:"token,omitempty"`
+		ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	}
 	poolEvent struct {
 		Customer         objectRef `json:"customer"`
@@ -52,6 +60,12 @@ type (
 // emitSeat writes a seat.assigned or seat.revoked event naming the user
 // who got or lost the seat.
 func (e *Engine) emitSeat(ctx context.Context, tx *storage.Tx, eventType string, line storage.Line, seatID, assignmentID, reason, userID string) error {
+	return e.emitSeatInvitation(ctx, tx, eventType, line, seatID, assignmentID, reason, userID, nil)
+}
+
+// emitSeatInvitation writes a seat event that also names an invitation:
+// seat.invited, seat.claimed, or seat.revoked of an invited seat.
+func (e *Engine) emitSeatInvitation(ctx context.Context, tx *storage.Tx, eventType string, line storage.Line, seatID, assignmentID, reason, userID string, inv *invitationRef) error {
 	var user *userRef
 	if userID != "" {
 		externalID, email, err := tx.UserIdentity(ctx, userID)
@@ -69,7 +83,7 @@ func (e *Engine) emitSeat(ctx context.Context, tx *storage.Tx, eventType string,
 		SeatID: seatID, AssignmentID: assignmentID, Reason: reason,
 		Customer:  objectRef{ID: line.CustomerID, ExternalID: line.CustomerExternalID},
 		Order:     objectRef{ID: line.OrderID, ExternalID: line.OrderExternalID},
-		ProductID: line.ProductID, User: user, Sequence: seq, OccurredAt: now,
+		ProductID: line.ProductID, User: user, Sequence: seq, OccurredAt: now, Invitation: inv,
 	}})
 }
 

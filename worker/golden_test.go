@@ -14,7 +14,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+var (
+	uuidRE  = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	tokenRE = regexp.MustCompile(`inv_[A-Za-z0-9_-]{43}`)
+)
 
 // TestOutboundPayloadsGolden freezes the body of every outbound event type:
 // subscribers parse these, so a change must be deliberate.
@@ -26,6 +29,16 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 	c.user("u_42", "")
 	c.assign("u_42")
 	c.must("user.deactivated", `{"customer_external_id":"acme","external_id":"u_42"}`)
+	seat := c.seatIDs()[0]
+	c.mustInvite(seat, "jane@acme.test")
+	if err := c.revoke(seat); err != nil {
+		t.Fatal(err)
+	}
+	inv := c.mustInvite(seat, "jane@acme.test")
+	c.user("u_43", "")
+	if err := c.claim(inv.Token, "u_43"); err != nil {
+		t.Fatal(err)
+	}
 
 	msgs, err := c.db.OutboxMessages(context.Background(), 0, 100)
 	if err != nil {
@@ -33,17 +46,32 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, m := range msgs {
-		if seen[m.EventType] {
+		// A withdrawn invitation's seat.revoked names an email, not a
+		// user: a shape of its own.
+		var body struct {
+			Data struct {
+				Reason string `json:"reason"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(m.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		name := m.EventType
+		if body.Data.Reason == ReasonInvitationRevoked {
+			name += "." + ReasonInvitationRevoked
+		}
+		if seen[name] {
 			continue
 		}
-		seen[m.EventType] = true
+		seen[name] = true
 		var pretty bytes.Buffer
 		if err := json.Indent(&pretty, m.Body, "", "  "); err != nil {
 			t.Fatal(err)
 		}
 		got := uuidRE.ReplaceAll(pretty.Bytes(), []byte("<uuid>"))
+		got = tokenRE.ReplaceAll(got, []byte("<token>"))
 		got = append(got, '\n')
-		path := filepath.Join("testdata", "golden", m.EventType+".json")
+		path := filepath.Join("testdata", "golden", name+".json")
 		if *update {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				t.Fatal(err)
@@ -61,7 +89,8 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 			t.Errorf("%s changed:\n%s\nwant:\n%s", m.EventType, got, want)
 		}
 	}
-	for _, typ := range []string{"seat.pool_updated", "seat.assigned", "seat.revoked", "user.deactivated"} {
+	for _, typ := range []string{"seat.pool_updated", "seat.assigned", "seat.revoked", "user.deactivated",
+		"seat.invited", "seat.claimed", "seat.revoked." + ReasonInvitationRevoked} {
 		if !seen[typ] {
 			t.Errorf("the scenario wrote no %s event", typ)
 		}
