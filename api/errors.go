@@ -48,6 +48,12 @@ var errorCodes = []struct {
 	{worker.ErrOrderCanceled, http.StatusConflict, "order_canceled"},
 	{worker.ErrSeatNotFound, http.StatusNotFound, "seat_not_found"},
 	{worker.ErrUnknownUser, http.StatusNotFound, "user_not_found"},
+	{worker.ErrAlreadyInvited, http.StatusConflict, "already_invited"},
+	{worker.ErrSeatNotInvited, http.StatusConflict, "seat_not_invited"},
+	{worker.ErrInvitationNotFound, http.StatusNotFound, "invitation_not_found"},
+	{worker.ErrInvitationExpired, http.StatusGone, "invitation_expired"},
+	{worker.ErrInvitationUsed, http.StatusGone, "invitation_used"},
+	{worker.ErrInvitationEnded, http.StatusGone, "invitation_ended"},
 	{storage.ErrNotFound, http.StatusNotFound, "not_found"},
 	{storage.ErrConflict, http.StatusConflict, "conflict"},
 }
