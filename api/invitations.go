@@ -15,8 +15,10 @@ import (
 
 // Invitations: a seat is invited by email, and whoever has the token claims
 // it for a user of the order's customer. Tokens are secrets: they are in
-// the answers of invite and resend and in seat.invited, and nowhere else —
-// not in logs, not in error messages, not in the database.
+// the answers of invite and resend and in the seat.invited event (kept in
+// the outbox until it is delivered and pruned), and nowhere else — the
+// invitations table holds their SHA-256, and no log line or error message
+// carries one.
 
 // maxEmail is the longest address SMTP can carry (RFC 5321 path limit).
 const maxEmail = 254
