@@ -48,6 +48,7 @@ var errorCodes = []struct {
 	{worker.ErrOrderCanceled, http.StatusConflict, "order_canceled"},
 	{worker.ErrSeatNotFound, http.StatusNotFound, "seat_not_found"},
 	{worker.ErrUnknownUser, http.StatusNotFound, "user_not_found"},
+	{worker.ErrNotReplayable, http.StatusConflict, "event_not_replayable"},
 	{storage.ErrNotFound, http.StatusNotFound, "not_found"},
 	{storage.ErrConflict, http.StatusConflict, "conflict"},
 }
