@@ -54,6 +54,7 @@ var errorCodes = []struct {
 	{worker.ErrInvitationExpired, http.StatusGone, "invitation_expired"},
 	{worker.ErrInvitationUsed, http.StatusGone, "invitation_used"},
 	{worker.ErrInvitationEnded, http.StatusGone, "invitation_ended"},
+	{worker.ErrNotReplayable, http.StatusConflict, "event_not_replayable"},
 	{storage.ErrNotFound, http.StatusNotFound, "not_found"},
 	{storage.ErrConflict, http.StatusConflict, "conflict"},
 }

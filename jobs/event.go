@@ -22,11 +22,20 @@ type ApplyEvent struct {
 	EventType  string          `json:"event_type"`
 	OccurredAt time.Time       `json:"occurred_at"`
 	Payload    json.RawMessage `json:"payload"`
+	// Replay counts operator replays of the event: each is a task of its
+	// own, because the task of the first delivery (or of the last replay)
+	// may still be retained as done and would swallow it as a duplicate.
+	Replay int `json:"replay,omitempty"`
 }
 
-// TaskID is the event's idempotency key in the queue.
+// TaskID is the event's idempotency key in the queue: source and event id
+// (+ replay number).
 func (e ApplyEvent) TaskID() string {
-	return e.Source + ":" + e.EventID
+	id := e.Source + ":" + e.EventID
+	if e.Replay > 0 {
+		id += fmt.Sprintf(":replay-%d", e.Replay)
+	}
+	return id
 }
 
 // Options for applying an event: its own queue; 14 retries of asynq's

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -22,10 +23,17 @@ func (tx *Tx) SetAutoAssign(ctx context.Context, customerID, productID, group st
 	return wrapf(err, "set auto-assign of %s", productID)
 }
 
-// DeleteAutoAssign removes the mapping of one product.
+// DeleteAutoAssign removes the mapping of one product; ErrNotFound when
+// there is none.
 func (tx *Tx) DeleteAutoAssign(ctx context.Context, customerID, productID string) error {
-	_, err := tx.x.ExecContext(ctx, `DELETE FROM auto_assign WHERE customer_id = $1 AND product_id = $2`, customerID, productID)
-	return wrapf(err, "delete auto-assign of %s", productID)
+	res, err := tx.x.ExecContext(ctx, `DELETE FROM auto_assign WHERE customer_id = $1 AND product_id = $2`, customerID, productID)
+	if err != nil {
+		return wrapf(err, "delete auto-assign of %s", productID)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("auto-assign of %s: %w", productID, orNotFound(err))
+	}
+	return nil
 }
 
 // AutoAssigns lists a customer's mappings by product.
@@ -53,6 +61,12 @@ func (tx *Tx) StopWaiting(ctx context.Context, customerID, productID, userID str
 		DELETE FROM waiting_list WHERE customer_id = $1 AND ($2 = '' OR product_id = $2) AND user_id = $3`,
 		customerID, productID, userID)
 	return wrapf(err, "stop waiting")
+}
+
+// ClearWaiting empties the waiting list of a product for one customer.
+func (tx *Tx) ClearWaiting(ctx context.Context, customerID, productID string) error {
+	_, err := tx.x.ExecContext(ctx, `DELETE FROM waiting_list WHERE customer_id = $1 AND product_id = $2`, customerID, productID)
+	return wrapf(err, "clear waiting list of %s", productID)
 }
 
 // Waiting lists the users waiting for a product, first come first.

@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"github.com/seatsync/seatsync/storage"
 )
@@ -23,8 +22,7 @@ func (e *Engine) ReconcileUser(ctx context.Context, tx *storage.Tx, u storage.Us
 		return err
 	}
 	for _, m := range mappings {
-		entitled := m.Group == "" || slices.Contains(u.Groups, m.Group)
-		if err := e.entitle(ctx, tx, u, m.ProductID, entitled); err != nil {
+		if err := e.entitle(ctx, tx, u, m.ProductID, entitles(m.Group, u)); err != nil {
 			return err
 		}
 	}
@@ -102,31 +100,4 @@ func (e *Engine) entitle(ctx context.Context, tx *storage.Tx, u storage.UserStat
 		return tx.StopWaiting(ctx, u.CustomerID, productID, u.ID)
 	}
 	return tx.Wait(ctx, u.CustomerID, productID, u.ID)
-}
-
-// SetAutoAssign maps a group ("" = every active user) to a product and
-// seats, or queues, everyone it entitles.
-func (e *Engine) SetAutoAssign(ctx context.Context, tx *storage.Tx, customerExternalID, productID, group string) error {
-	customer := storage.CustomerRef{ExternalID: customerExternalID}
-	c, err := tx.LockCustomer(ctx, customer)
-	if err != nil {
-		return err
-	}
-	if err := tx.SetAutoAssign(ctx, c, productID, group); err != nil {
-		return err
-	}
-	users, err := tx.ActiveUsers(ctx, c)
-	if err != nil {
-		return err
-	}
-	for _, externalID := range users {
-		u, err := tx.LockUser(ctx, customer, externalID)
-		if err != nil {
-			return err
-		}
-		if err := e.ReconcileUser(ctx, tx, u, true); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -62,10 +62,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 			return err
 		}
 		for _, row := range rows {
-			outcome, err := s.queue.EnqueueApplyEvent(ctx, jobs.ApplyEvent{
-				Source: row.Source, Kind: row.Kind, EventID: row.EventID,
-				EventType: row.EventType, OccurredAt: row.OccurredAt, Payload: row.Payload,
-			})
+			outcome, err := s.queue.EnqueueApplyEvent(ctx, applyEvent(row))
 			if err != nil {
 				return err
 			}

@@ -29,6 +29,7 @@ func commands() []command {
 		{"migrate", "", "create the database if missing and apply the schema migrations", migrateCommand},
 		{"apikey", "create --name NAME | list | revoke ID", "manage management API keys", apikeyCommand},
 		{"endpoint", "create --url URL [--event-type T ...] [--customer EXT] | list | rotate ID | delete ID", "manage outbound webhook endpoints", endpointCommand},
+		{"events", eventsArgs, "list inbound events; replay failed or stale ones", eventsCommand},
 		{"send", "--source NAME --type TYPE --data JSON", "sign a test event with a source's secret and post it", sendCommand},
 	}
 }
