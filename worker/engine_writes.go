@@ -54,6 +54,15 @@ func (e *Engine) UpsertOrder(ctx context.Context, tx *storage.Tx, in storage.Ord
 // CancelOrder cancels an order and revokes every seat. An unknown order is
 // storage.ErrNotFound.
 func (e *Engine) CancelOrder(ctx context.Context, tx *storage.Tx, externalID string, at time.Time) (bool, error) {
+	// Customer first, as every transaction locks: reseating the users a
+	// cancel displaces locks them, and so their customer, after the lines.
+	customer, err := tx.OrderCustomer(ctx, externalID)
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.LockCustomer(ctx, storage.CustomerRef{ExternalID: customer}); err != nil {
+		return false, err
+	}
 	return e.changeOrder(ctx, tx, externalID, func() (bool, error) {
 		return tx.CancelOrder(ctx, externalID, at)
 	})
