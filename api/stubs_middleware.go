@@ -5,5 +5,4 @@ import "github.com/gin-gonic/gin"
 // Stubs owned by the middleware work (request ids, rate limits,
 // idempotency keys) and the OpenAPI document; replaced by real ones.
 
-func (a *API) idempotent(c *gin.Context) { c.Next() }
 func (a *API) getOpenAPI(c *gin.Context) { a.fail(c, errNotImplemented) }
