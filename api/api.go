@@ -60,11 +60,11 @@ func New(o Options) *API {
 // that the product's invitation page can show one; everything else needs
 // an API key and counts against its rate limit.
 func (a *API) Register(r gin.IRouter) {
-	public := r.Group("/v1", a.requestID)
+	public := r.Group("/v1", a.logAccess)
 	public.GET("/openapi.json", a.getOpenAPI)
 	public.GET("/claims/:token", a.getClaim)
 
-	v1 := r.Group("/v1", a.requestID, a.authenticate, a.limitRate, a.idempotent)
+	v1 := r.Group("/v1", a.logAccess, a.authenticate, a.limitRate, a.idempotent)
 	v1.GET("/customers", a.listCustomers)
 	v1.GET("/customers/:customer", a.getCustomer)
 	v1.PUT("/customers/:customer", a.putCustomer)

@@ -78,8 +78,12 @@ func (a *API) fail(c *gin.Context, err error) {
 			return
 		}
 	}
-	a.log.Error("api request failed", "method", c.Request.Method, "path", c.FullPath(), "error", err)
-	c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody("internal", "internal error"))
+	// The request id, in the log line and in the answer, is what ties a
+	// caller's report of this error to its cause.
+	ctx := c.Request.Context()
+	a.log.ErrorContext(ctx, "api request failed", "method", c.Request.Method, "route", c.FullPath(), "error", err)
+	c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": gin.H{
+		"code": "internal", "message": "internal error", "details": gin.H{"request_id": RequestIDFrom(ctx)}}})
 }
 
 func errorBody(code, message string) gin.H {

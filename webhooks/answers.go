@@ -50,11 +50,11 @@ func (rc *Receiver) reject(c *gin.Context, source string, err error) {
 	message := err.Error()
 	if r.status >= 500 {
 		// The cause names internal hosts; it goes to the log, not the sender.
-		rc.log.Error("inbound delivery refused", "source", source, "error", err)
+		rc.log.ErrorContext(c.Request.Context(), "inbound delivery refused", "source", source, "error", err)
 		message = "the event could not be stored; retry later"
 		c.Header("Retry-After", "5")
 	} else {
-		rc.log.Warn("inbound delivery rejected", "source", source, "code", r.code, "error", err)
+		rc.log.WarnContext(c.Request.Context(), "inbound delivery rejected", "source", source, "code", r.code, "error", err)
 	}
 	c.AbortWithStatusJSON(r.status, gin.H{"error": gin.H{"code": r.code, "message": message}})
 }

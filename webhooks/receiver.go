@@ -118,7 +118,7 @@ func (rc *Receiver) receive(c *gin.Context) {
 		}
 		rc.m.event(src.Name, status)
 		answer.add(ev.ID, status)
-		rc.log.Info("inbound event", "source", src.Name, "event_id", ev.ID, "event_type", ev.Type, "status", status)
+		rc.log.InfoContext(c.Request.Context(), "inbound event", "source", src.Name, "event_id", ev.ID, "event_type", ev.Type, "status", status)
 	}
 	rc.m.received(src.Name, time.Since(start))
 	c.JSON(http.StatusAccepted, answer)
@@ -164,9 +164,9 @@ func (rc *Receiver) accept(ctx context.Context, src Source, ev Event) (string, e
 	case inboxErr != nil && queueErr != nil:
 		return "", fmt.Errorf("%w: inbox: %w; queue: %w", errUnavailable, inboxErr, queueErr)
 	case inboxErr != nil:
-		log.Warn("inbox unavailable; event accepted through the queue alone", "error", inboxErr)
+		log.WarnContext(ctx, "inbox unavailable; event accepted through the queue alone", "error", inboxErr)
 	case queueErr != nil:
-		log.Warn("queue unavailable; event kept in the inbox for the sweeper", "error", queueErr)
+		log.WarnContext(ctx, "queue unavailable; event kept in the inbox for the sweeper", "error", queueErr)
 		return statusEnqueued, nil
 	}
 	if outcome == jobs.Duplicate {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seatsync/seatsync/api"
 	"github.com/seatsync/seatsync/config"
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
@@ -36,7 +37,8 @@ func (e *environment) load() (*config.Config, *slog.Logger, error) {
 	if cfg.LogFormat == "text" {
 		h = slog.NewTextHandler(e.stdout, opts)
 	}
-	log := slog.New(h)
+	// Lines logged with a request's context carry its request_id.
+	log := slog.New(api.WithRequestIDs(h))
 	// go-redis reports connection trouble through its own package-level
 	// logger; route it, once per process, into ours rather than onto bare
 	// stderr.

@@ -260,7 +260,9 @@ func (e *apiClient) waitDeliveries(endpointID string, ok func(d map[string]any) 
 }
 
 func TestWebhookDeliveriesAPI(t *testing.T) {
-	e := newAPIClient(t, allowPrivateEnv)
+	// waitDeliveries polls the API faster than the default rate limit
+	// allows for long.
+	e := newAPIClient(t, allowPrivateEnv, "SEATSYNC_API_RATE_LIMIT=1000", "SEATSYNC_API_RATE_BURST=1000")
 	e.startWorker()
 	ctx := context.Background()
 	sink := newHookSink(t)

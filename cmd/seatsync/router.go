@@ -18,8 +18,11 @@ import (
 func (d *deps) baseRouter() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// Every answer carries a request id, 404s and panics included, so the
+	// id goes first.
+	r.Use(api.RequestID)
 	r.Use(gin.CustomRecovery(func(c *gin.Context, err any) {
-		d.log.Error("panic serving request", "method", c.Request.Method, "path", c.FullPath(), "panic", err)
+		d.log.ErrorContext(c.Request.Context(), "panic serving request", "method", c.Request.Method, "path", c.FullPath(), "panic", err)
 		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": gin.H{"code": "internal", "message": "internal error"}})
 	}))
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
