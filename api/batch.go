@@ -68,11 +68,7 @@ func (a *API) batchAssign(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	ids := make([]string, len(entries))
-	for i, e := range entries {
-		ids[i] = e.SeatID
-	}
-	seats, err := a.readSeats(ctx, order, ids)
+	seats, err := a.readSeats(ctx, order, namedSeats(entries))
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -110,7 +106,15 @@ func checkBatch(req batchRequest) ([]worker.BatchAssignment, error) {
 	if len(list) == 0 || len(list) > maxBatchEntries {
 		return nil, invalidParameter("assignments", fmt.Sprintf("assignments has %d entries; send 1 to %d", len(list), maxBatchEntries))
 	}
-	seen := make(map[string]int, len(list))
+	// A seat is named once, or twice to free it and then fill it, which a
+	// swap needs. Any other repeat makes "all or nothing" depend on which
+	// entry the caller meant.
+	type naming struct {
+		first int
+		freed bool // the first entry frees the seat
+		twice bool
+	}
+	named := make(map[string]naming, len(list))
 	entries := make([]worker.BatchAssignment, len(list))
 	for i, e := range list {
 		field := fmt.Sprintf("assignments[%d].seat_id", i)
@@ -120,17 +124,36 @@ func checkBatch(req batchRequest) ([]worker.BatchAssignment, error) {
 		if err := checkIDField(field, *e.SeatID); err != nil {
 			return nil, err
 		}
-		// A seat named twice would make "all or nothing" depend on which
-		// entry the caller meant.
-		if j, dup := seen[*e.SeatID]; dup {
-			return nil, invalidParameter(field, fmt.Sprintf("%s %q repeats assignments[%d]; name each seat once", field, clipped(*e.SeatID), j))
-		}
-		seen[*e.SeatID] = i
 		user, err := checkUserRef(fmt.Sprintf("assignments[%d].user_external_id", i), e.UserExternalID)
 		if err != nil {
 			return nil, err
 		}
+		n, again := named[*e.SeatID]
+		if again && (!n.freed || n.twice || user == "") {
+			return nil, invalidParameter(field, fmt.Sprintf(
+				"%s %q repeats assignments[%d]; name a seat once, or twice to free it (null) and then fill it",
+				field, clipped(*e.SeatID), n.first))
+		}
+		if again {
+			n.twice = true
+		} else {
+			n = naming{first: i, freed: user == ""}
+		}
+		named[*e.SeatID] = n
 		entries[i] = worker.BatchAssignment{SeatID: *e.SeatID, UserExternalID: user}
 	}
 	return entries, nil
+}
+
+// namedSeats lists the seats a batch names, each once, in entry order.
+func namedSeats(entries []worker.BatchAssignment) []string {
+	ids := make([]string, 0, len(entries))
+	seen := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		if !seen[e.SeatID] {
+			seen[e.SeatID] = true
+			ids = append(ids, e.SeatID)
+		}
+	}
+	return ids
 }
