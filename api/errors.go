@@ -32,6 +32,11 @@ func (e *detailedError) Unwrap() error { return e.apiError }
 // errNotImplemented answers a route that is declared but not built yet.
 var errNotImplemented = &apiError{http.StatusNotImplemented, "not_implemented", "this route is not implemented yet"}
 
+// errNewerState answers an API write the engine did not apply because a
+// provider event with a later timestamp already set the state: the API
+// must not roll the provider's newer truth back.
+var errNewerState = &apiError{http.StatusConflict, "newer_state_exists", "a change with a later timestamp is already applied; this one was not"}
+
 // errorCodes is the one table from storage and engine sentinels to
 // answers. The engine's rule errors come first: they may wrap a storage
 // sentinel, and the rule is the more specific answer.
@@ -59,6 +64,18 @@ var errorCodes = []struct {
 	{storage.ErrConflict, http.StatusConflict, "conflict"},
 }
 
+// classify finds the row of errorCodes that err matches first. ok is false
+// for an unexpected error, which is answered as a 500. Batch entries are
+// classified with it too, so that a rule has one code wherever it shows.
+func classify(err error) (status int, code string, ok bool) {
+	for _, e := range errorCodes {
+		if errors.Is(err, e.err) {
+			return e.status, e.code, true
+		}
+	}
+	return http.StatusInternalServerError, "internal", false
+}
+
 // fail answers err in the uniform error shape. Unexpected errors are logged
 // here, once, and answered without their internals.
 func (a *API) fail(c *gin.Context, err error) {
@@ -72,11 +89,9 @@ func (a *API) fail(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(ae.status, errorBody(ae.code, ae.message))
 		return
 	}
-	for _, e := range errorCodes {
-		if errors.Is(err, e.err) {
-			c.AbortWithStatusJSON(e.status, errorBody(e.code, err.Error()))
-			return
-		}
+	if status, code, ok := classify(err); ok {
+		c.AbortWithStatusJSON(status, errorBody(code, err.Error()))
+		return
 	}
 	// The request id, in the log line and in the answer, is what ties a
 	// caller's report of this error to its cause.

@@ -1,6 +1,11 @@
 package api
 
 import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -29,18 +34,25 @@ type orderLineJSON struct {
 }
 
 func (a *API) getOrder(c *gin.Context) {
-	ctx := c.Request.Context()
-	o, err := a.db.OrderByExternalID(ctx, c.Param("order"))
+	o, err := a.readOrder(c.Request.Context(), c.Param("order"))
 	if err != nil {
 		a.fail(c, err)
 		return
+	}
+	c.JSON(http.StatusOK, o)
+}
+
+// readOrder reads an order as answers show it, with its seat counts.
+func (a *API) readOrder(ctx context.Context, externalID string) (orderJSON, error) {
+	o, err := a.db.OrderByExternalID(ctx, externalID)
+	if err != nil {
+		return orderJSON{}, err
 	}
 	counts, err := a.db.LineSeatCounts(ctx, o.ID)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return orderJSON{}, err
 	}
-	c.JSON(http.StatusOK, toOrderJSON(o, counts))
+	return toOrderJSON(o, counts), nil
 }
 
 func toOrderJSON(o storage.Order, counts map[string]storage.SeatCounts) orderJSON {
@@ -56,4 +68,132 @@ func toOrderJSON(o storage.Order, counts map[string]storage.SeatCounts) orderJSO
 		ID: o.ID, ExternalID: o.ExternalID, CustomerExternalID: o.CustomerExternalID,
 		Status: o.Status, Lines: lines, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 	}
+}
+
+// putOrder creates or updates an order of an existing customer. Its lines
+// are the complete set: a product left out drops to quantity 0, and the
+// engine creates or retires seats to match (rule 6).
+func (a *API) putOrder(c *gin.Context) {
+	var req putOrderRequest
+	if err := readJSON(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	in, err := checkOrder(c.Param("order"), req)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	var created bool
+	err = a.db.InTx(ctx, func(tx *storage.Tx) error {
+		_, err := tx.LockExistingCustomer(ctx, in.Customer.ExternalID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return customerNotFound("customer_external_id", in.Customer.ExternalID)
+		}
+		if err != nil {
+			return err
+		}
+		owner, err := tx.OrderCustomer(ctx, in.ExternalID)
+		created = errors.Is(err, storage.ErrNotFound)
+		switch {
+		case created:
+		case err != nil:
+			return err
+		case owner != in.Customer.ExternalID:
+			return orderOfAnotherCustomer(in.ExternalID, owner)
+		}
+		applied, err := a.engine.UpsertOrder(ctx, tx, in, a.now())
+		if err == nil && !applied {
+			err = errNewerState
+		}
+		return err
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	o, err := a.readOrder(ctx, in.ExternalID)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	c.JSON(status, o)
+}
+
+// orderOfAnotherCustomer refuses to move an order: its seats are held by
+// the old customer's users, and a provider subscription never changes
+// customer, so a different customer here is almost surely a mistake.
+func orderOfAnotherCustomer(order, owner string) error {
+	return &detailedError{
+		apiError: &apiError{http.StatusConflict, "order_customer_mismatch", fmt.Sprintf(
+			"order %q belongs to customer %q; the API does not move orders between customers", clipped(order), owner)},
+		details: map[string]any{"parameter": "customer_external_id", "customer_external_id": owner},
+	}
+}
+
+// cancelOrder cancels an order, revoking every seat (rule 6). Canceling a
+// canceled order changes nothing and answers it as it is.
+func (a *API) cancelOrder(c *gin.Context) {
+	if err := readNoParameters(c); err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx, order := c.Request.Context(), c.Param("order")
+	err := a.db.InTx(ctx, func(tx *storage.Tx) error {
+		if err := lockOrderCustomer(ctx, tx, order); err != nil {
+			return err
+		}
+		status, err := tx.OrderStatus(ctx, order)
+		if err != nil || status == storage.OrderCanceled {
+			return err
+		}
+		applied, err := a.engine.CancelOrder(ctx, tx, order, a.now())
+		if err == nil && !applied {
+			err = errNewerState
+		}
+		return err
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	o, err := a.readOrder(ctx, order)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, o)
+}
+
+// lockOrderCustomer locks the customer of an order before anything of the
+// order is touched: every transaction takes the customer's lock first, so
+// that two never wait on each other in a circle. An unknown order is
+// storage.ErrNotFound.
+func lockOrderCustomer(ctx context.Context, tx *storage.Tx, order string) error {
+	customer, err := tx.OrderCustomer(ctx, order)
+	if err != nil {
+		return err
+	}
+	_, err = tx.LockExistingCustomer(ctx, customer)
+	return err
+}
+
+// readNoParameters accepts the body of an action that takes no
+// parameters: none at all, or an empty JSON object.
+func readNoParameters(c *gin.Context) error {
+	body := bufio.NewReader(c.Request.Body)
+	if _, err := body.Peek(1); errors.Is(err, io.EOF) {
+		return nil
+	}
+	c.Request.Body = struct {
+		io.Reader
+		io.Closer
+	}{body, c.Request.Body}
+	var none struct{}
+	return readJSON(c, &none)
 }

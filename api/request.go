@@ -19,8 +19,12 @@ const maxBody = 64 << 10
 // object into v, with errors every write route answers the same way.
 // Unknown fields are refused, so that a misspelt field of an update is an
 // error and not a silent no-op.
-func readJSON(c *gin.Context, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+func readJSON(c *gin.Context, v any) error { return readJSONUpTo(c, v, maxBody) }
+
+// readJSONUpTo is readJSON with a limit of the route's own, for the few
+// bodies that are long lists by design.
+func readJSONUpTo(c *gin.Context, v any, limit int64) error {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil {
@@ -36,7 +40,7 @@ func readJSON(c *gin.Context, v any) error {
 	switch {
 	case errors.As(err, &tooLarge):
 		return &apiError{http.StatusRequestEntityTooLarge, "body_too_large",
-			fmt.Sprintf("the request body is over the limit of %d bytes", maxBody)}
+			fmt.Sprintf("the request body is over the limit of %d bytes", limit)}
 	case errors.As(err, &typeErr) && typeErr.Field != "":
 		return invalidParameter(typeErr.Field, fmt.Sprintf("%s: want a JSON %s, not a %s",
 			typeErr.Field, jsonKind(typeErr.Type.Kind()), typeErr.Value))

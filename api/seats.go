@@ -1,13 +1,16 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/worker"
 )
 
 // seatJSON is a seat in answers (SPEC §4). The holder's fields and
@@ -86,4 +89,44 @@ func (a *API) listOrderSeats(c *gin.Context) {
 	c.JSON(http.StatusOK, paginate(p, seats,
 		func(s storage.Seat) string { return s.ID },
 		func(s storage.Seat) seatJSON { return toSeatJSON(o.ExternalID, s) }))
+}
+
+// getSeat answers one live seat of an order. A retired seat is history and
+// answers seat_not_found, like a seat of another order.
+func (a *API) getSeat(c *gin.Context) {
+	ctx, order := c.Request.Context(), c.Param("order")
+	seats, err := a.readSeats(ctx, order, []string{c.Param("seat")})
+	if errors.Is(err, worker.ErrSeatNotFound) {
+		// An unknown order is the more useful answer, when it is the case.
+		if _, oerr := a.db.OrderByExternalID(ctx, order); oerr != nil {
+			err = oerr
+		}
+	}
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, seats[0])
+}
+
+// readSeats reads live seats of an order by id, in the order asked for; an
+// id that is not one of them is worker.ErrSeatNotFound.
+func (a *API) readSeats(ctx context.Context, order string, ids []string) ([]seatJSON, error) {
+	seats, err := a.db.OrderSeats(ctx, order, storage.SeatFilter{IDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]storage.Seat, len(seats))
+	for _, s := range seats {
+		byID[s.ID] = s
+	}
+	out := make([]seatJSON, 0, len(ids))
+	for _, id := range ids {
+		s, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("seat %q is not a live seat of order %q: %w", clipped(id), clipped(order), worker.ErrSeatNotFound)
+		}
+		out = append(out, toSeatJSON(order, s))
+	}
+	return out, nil
 }

@@ -155,3 +155,10 @@ func (tx *Tx) OrderCustomer(ctx context.Context, orderExternalID string) (string
 		SELECT c.external_id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.external_id = $1`, orderExternalID)
 	return id, wrapf(err, "order %s", orderExternalID)
 }
+
+// OrderStatus returns an order's status, without locking it.
+func (tx *Tx) OrderStatus(ctx context.Context, externalID string) (string, error) {
+	var status string
+	err := tx.x.GetContext(ctx, &status, `SELECT status FROM orders WHERE external_id = $1`, externalID)
+	return status, wrapf(err, "order %s", externalID)
+}

@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // Seat statuses.
@@ -163,8 +165,9 @@ func (tx *Tx) AssignmentSource(ctx context.Context, seatID string) (string, erro
 type SeatFilter struct {
 	ProductID string
 	Status    string
-	After     string // seat id: seats after it in (created_at, id) order
-	Limit     int    // 0: no limit
+	After     string   // seat id: seats after it in (created_at, id) order
+	IDs       []string // only these seats
+	Limit     int      // 0: no limit
 }
 
 // OrderSeats lists an order's live seats in creation order (the order of a
@@ -184,8 +187,9 @@ func (db *DB) OrderSeats(ctx context.Context, orderExternalID string, f SeatFilt
 		WHERE o.external_id = $1 AND s.retired_at IS NULL
 		  AND ($2 = '' OR l.product_id = $2) AND ($3 = '' OR s.status = $3)
 		  AND ($4 = '' OR (s.created_at, s.id) > (SELECT created_at, id FROM seats WHERE id::text = $4))
+		  AND (cardinality($6::text[]) = 0 OR s.id::text = ANY($6))
 		ORDER BY s.created_at, s.id
-		LIMIT $5`, orderExternalID, f.ProductID, f.Status, f.After, limit)
+		LIMIT $5`, orderExternalID, f.ProductID, f.Status, f.After, limit, pq.StringArray(append([]string{}, f.IDs...)))
 	return seats, wrapf(err, "seats of order %s", orderExternalID)
 }
 

@@ -169,14 +169,18 @@ func (tx *Tx) userID(ctx context.Context, customerID, externalID string) (string
 	return id, nil
 }
 
+// userColumns reads a user with its customer's external id and the groups
+// it is a member of now.
+const userColumns = `
+	u.*, c.external_id AS customer_external_id,
+	ARRAY(SELECT g.group_name FROM user_groups g
+	      WHERE g.user_id = u.id AND g.member ORDER BY g.group_name) AS groups
+	FROM users u JOIN customers c ON c.id = u.customer_id`
+
 // UserByExternalID returns one user of one customer.
 func (db *DB) UserByExternalID(ctx context.Context, customerExternalID, externalID string) (User, error) {
 	var u User
-	err := db.x.GetContext(ctx, &u, `
-		SELECT u.*, c.external_id AS customer_external_id,
-		       ARRAY(SELECT g.group_name FROM user_groups g
-		             WHERE g.user_id = u.id AND g.member ORDER BY g.group_name) AS groups
-		FROM users u JOIN customers c ON c.id = u.customer_id
+	err := db.x.GetContext(ctx, &u, `SELECT `+userColumns+`
 		WHERE c.external_id = $1 AND u.external_id = $2`, customerExternalID, externalID)
 	if err != nil {
 		return User{}, wrapf(err, "user %s/%s", customerExternalID, externalID)

@@ -1,0 +1,82 @@
+package api
+
+import (
+	"fmt"
+
+	"github.com/seatsync/seatsync/storage"
+)
+
+// Bounds on one order upsert. The API answers while the transaction runs,
+// and a seat is a row, so a quantity stops well below what the queued
+// webhook path accepts (webhooks.MaxQuantity).
+const (
+	maxOrderLines   = 100
+	maxLineQuantity = 100_000
+)
+
+// putOrderRequest: pointers tell an omitted field from a zero one, because
+// an omitted lines list or quantity read as empty would retire seats.
+type putOrderRequest struct {
+	CustomerExternalID *string             `json:"customer_external_id"`
+	Lines              *[]orderLineRequest `json:"lines"`
+	Status             *string             `json:"status"`
+}
+
+type orderLineRequest struct {
+	ProductID *string `json:"product_id"`
+	Quantity  *int    `json:"quantity"`
+}
+
+// checkOrder validates an order upsert, naming the field at fault, and
+// returns what the engine is to apply.
+func checkOrder(externalID string, req putOrderRequest) (storage.OrderInput, error) {
+	in := storage.OrderInput{ExternalID: externalID, Status: storage.OrderActive}
+	if err := checkIDField("external_id", externalID); err != nil {
+		return in, err
+	}
+	if req.CustomerExternalID == nil {
+		return in, invalidParameter("customer_external_id", "customer_external_id is required")
+	}
+	in.Customer.ExternalID = *req.CustomerExternalID
+	if err := checkIDField("customer_external_id", in.Customer.ExternalID); err != nil {
+		return in, err
+	}
+	if req.Status != nil {
+		in.Status = *req.Status
+	}
+	if err := checkEnumField("status", in.Status, storage.OrderActive, storage.OrderCanceled); err != nil {
+		return in, err
+	}
+	if req.Lines == nil {
+		return in, invalidParameter("lines", "lines is required: it is the order's complete set of lines; send [] for an order without seats")
+	}
+	lines := *req.Lines
+	if len(lines) > maxOrderLines {
+		return in, invalidParameter("lines", fmt.Sprintf("lines has %d entries, the limit is %d", len(lines), maxOrderLines))
+	}
+	seen := make(map[string]int, len(lines))
+	in.Lines = make([]storage.LineInput, 0, len(lines))
+	for i, l := range lines {
+		field := fmt.Sprintf("lines[%d].product_id", i)
+		if l.ProductID == nil {
+			return in, invalidParameter(field, field+" is required")
+		}
+		if err := checkIDField(field, *l.ProductID); err != nil {
+			return in, err
+		}
+		if j, dup := seen[*l.ProductID]; dup {
+			return in, invalidParameter(field, fmt.Sprintf("%s %q repeats lines[%d]; an order has one line per product",
+				field, clipped(*l.ProductID), j))
+		}
+		seen[*l.ProductID] = i
+		field = fmt.Sprintf("lines[%d].quantity", i)
+		switch {
+		case l.Quantity == nil:
+			return in, invalidParameter(field, field+" is required; send 0 to drop the line's seats")
+		case *l.Quantity < 0 || *l.Quantity > maxLineQuantity:
+			return in, invalidParameter(field, fmt.Sprintf("%s %d is outside 0..%d", field, *l.Quantity, maxLineQuantity))
+		}
+		in.Lines = append(in.Lines, storage.LineInput{ProductID: *l.ProductID, Quantity: *l.Quantity})
+	}
+	return in, nil
+}
