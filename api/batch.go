@@ -55,9 +55,6 @@ func (a *API) batchAssign(c *gin.Context) {
 	}
 	ctx, order := c.Request.Context(), c.Param("order")
 	err = a.db.InTx(ctx, func(tx *storage.Tx) error {
-		if err := lockOrderCustomer(ctx, tx, order); err != nil {
-			return err
-		}
 		return a.engine.Batch(ctx, tx, order, entries)
 	})
 	var be *worker.BatchError

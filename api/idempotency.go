@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -129,7 +130,7 @@ func (a *API) runClaimed(c *gin.Context, key storage.IdempotencyClaim, claim sto
 	answered = true
 	if status := rec.Status(); status >= http.StatusInternalServerError {
 		a.release(ctx, key, claim)
-	} else if err := a.db.FinishIdempotencyKey(ctx, key.APIKeyID, key.Key, claim.LockedUntil, status, rec.body.Bytes()); err != nil {
+	} else if err := a.db.FinishIdempotencyKey(ctx, key.APIKeyID, key.Key, claim.LockedUntil, status, replayBody(c, rec)); err != nil {
 		a.log.ErrorContext(ctx, "store the answer of an idempotent request", "error", err)
 	}
 }
@@ -185,4 +186,29 @@ func (r *recorder) Write(b []byte) (int, error) {
 func (r *recorder) WriteString(s string) (int, error) {
 	r.body.WriteString(s)
 	return r.ResponseWriter.WriteString(s)
+}
+
+// replayAnswerKey holds the body a replay answers instead of the one the
+// client got, for answers that carry a one-time secret.
+const replayAnswerKey = "seatsync.replay_answer"
+
+// replayWithout has a replay of this request answer v rather than the
+// answer itself: an invitation token is stored only as its hash, and an
+// idempotency key must not keep it in clear for a day. Handlers call it
+// before answering; it does nothing without an Idempotency-Key.
+func replayWithout(c *gin.Context, v any) {
+	c.Set(replayAnswerKey, v)
+}
+
+// replayBody is what a replay of the request answers.
+func replayBody(c *gin.Context, rec *recorder) []byte {
+	v, ok := c.Get(replayAnswerKey)
+	if !ok {
+		return rec.body.Bytes()
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil // an answer without a body beats one with the secret
+	}
+	return b
 }

@@ -30,8 +30,10 @@ type invitedSeatJSON struct {
 	Invitation invitationJSON `json:"invitation"`
 }
 
+// Token is null only in a replay of an idempotent request: tokens are
+// stored hashed, never in clear, so a replay cannot show it again.
 type invitationJSON struct {
-	Token     string    `json:"token"`
+	Token     *string   `json:"token"`
 	Email     string    `json:"email"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
@@ -194,8 +196,12 @@ func (a *API) answerInvitationSeat(c *gin.Context, status int, order, seatID str
 		c.JSON(status, toSeatJSON(order, s))
 		return
 	}
-	c.JSON(status, invitedSeatJSON{
+	answer := invitedSeatJSON{
 		seatJSON:   toSeatJSON(order, s),
-		Invitation: invitationJSON{Token: inv.Token, Email: inv.Email, ExpiresAt: inv.ExpiresAt},
-	})
+		Invitation: invitationJSON{Token: &inv.Token, Email: inv.Email, ExpiresAt: inv.ExpiresAt},
+	}
+	withoutToken := answer
+	withoutToken.Invitation.Token = nil
+	replayWithout(c, withoutToken)
+	c.JSON(status, answer)
 }

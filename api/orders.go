@@ -170,10 +170,9 @@ func (a *API) cancelOrder(c *gin.Context) {
 	c.JSON(http.StatusOK, o)
 }
 
-// lockOrderCustomer locks the customer of an order before anything of the
-// order is touched: every transaction takes the customer's lock first, so
-// that two never wait on each other in a circle. An unknown order is
-// storage.ErrNotFound.
+// lockOrderCustomer locks the customer of an order, as the engine's own
+// writes do first, so that what is read before calling the engine holds
+// until the transaction ends. An unknown order is storage.ErrNotFound.
 func lockOrderCustomer(ctx context.Context, tx *storage.Tx, order string) error {
 	customer, err := tx.OrderCustomer(ctx, order)
 	if err != nil {

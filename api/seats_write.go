@@ -82,9 +82,6 @@ func (a *API) putSeat(c *gin.Context) {
 	}
 	ctx, order, seat := c.Request.Context(), c.Param("order"), c.Param("seat")
 	err = a.db.InTx(ctx, func(tx *storage.Tx) error {
-		if err := lockOrderCustomer(ctx, tx, order); err != nil {
-			return err
-		}
 		return a.engine.Batch(ctx, tx, order, []worker.BatchAssignment{{SeatID: seat, UserExternalID: user}})
 	})
 	var be *worker.BatchError

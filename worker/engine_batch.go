@@ -49,7 +49,15 @@ func (e *Engine) Batch(ctx context.Context, tx *storage.Tx, orderExternalID stri
 	if err != nil {
 		return err
 	}
-	users, errs := e.batchUsers(ctx, tx, customer, entries)
+	// Customer first, then lines, as every transaction locks, even when
+	// no entry names a user.
+	if _, err := tx.LockCustomer(ctx, storage.CustomerRef{ExternalID: customer}); err != nil {
+		return err
+	}
+	users, errs, err := e.batchUsers(ctx, tx, customer, entries)
+	if err != nil {
+		return err
+	}
 	orderID, err := tx.OrderID(ctx, orderExternalID)
 	if err != nil {
 		return err
@@ -102,8 +110,10 @@ func (e *Engine) Batch(ctx context.Context, tx *storage.Tx, orderExternalID stri
 	return nil
 }
 
-// batchUsers locks the users the entries name; unknown ones are entry errors.
-func (e *Engine) batchUsers(ctx context.Context, tx *storage.Tx, customer string, entries []BatchAssignment) (map[string]storage.UserState, map[int]error) {
+// batchUsers locks the users the entries name; unknown ones are entry
+// errors. Any other failure (a deadlock, a lost connection) fails the
+// whole batch, so that the transaction is retried or reported as it is.
+func (e *Engine) batchUsers(ctx context.Context, tx *storage.Tx, customer string, entries []BatchAssignment) (map[string]storage.UserState, map[int]error, error) {
 	users, errs := map[string]storage.UserState{}, map[int]error{}
 	for i, entry := range entries {
 		if entry.UserExternalID == "" {
@@ -118,12 +128,11 @@ func (e *Engine) batchUsers(ctx context.Context, tx *storage.Tx, customer string
 			continue
 		}
 		if err != nil {
-			errs[i] = err
-			continue
+			return nil, nil, err
 		}
 		users[entry.UserExternalID] = u
 	}
-	return users, errs
+	return users, errs, nil
 }
 
 // applyBatch writes one line's planned steps in order, then gives the seats
