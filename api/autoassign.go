@@ -120,11 +120,7 @@ func (a *API) putAutoAssign(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	c.JSON(status, autoAssignReachJSON{autoAssignJSON: toAutoAssignJSON(r.AutoAssign), Seated: r.Seated, Waiting: r.Waiting})
+	c.JSON(upsertStatus(created), autoAssignReachJSON{autoAssignJSON: toAutoAssignJSON(r.AutoAssign), Seated: r.Seated, Waiting: r.Waiting})
 }
 
 // deleteAutoAssign stops automatic assignment of a product. Seats already

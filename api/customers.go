@@ -104,13 +104,9 @@ func (a *API) putCustomer(c *gin.Context) {
 		if err != nil && !created {
 			return err
 		}
-		applied, err := a.engine.UpsertCustomer(ctx, tx, storage.CustomerInput{
+		return unlessNewer(a.engine.UpsertCustomer(ctx, tx, storage.CustomerInput{
 			ExternalID: externalID, Name: req.Name, Email: req.Email, ProviderIDs: req.ProviderIDs,
-		}, a.now())
-		if err == nil && !applied {
-			err = errNewerState
-		}
-		return err
+		}, a.now()))
 	})
 	if err != nil {
 		a.fail(c, err)
@@ -121,11 +117,7 @@ func (a *API) putCustomer(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	c.JSON(status, toCustomerJSON(cust))
+	c.JSON(upsertStatus(created), toCustomerJSON(cust))
 }
 
 // checkLink refuses a provider id that another customer someone named

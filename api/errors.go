@@ -29,9 +29,6 @@ type detailedError struct {
 
 func (e *detailedError) Unwrap() error { return e.apiError }
 
-// errNotImplemented answers a route that is declared but not built yet.
-var errNotImplemented = &apiError{http.StatusNotImplemented, "not_implemented", "this route is not implemented yet"}
-
 // errNewerState answers an API write the engine did not apply because a
 // provider event with a later timestamp already set the state: the API
 // must not roll the provider's newer truth back.
@@ -103,4 +100,13 @@ func (a *API) fail(c *gin.Context, err error) {
 
 func errorBody(code, message string) gin.H {
 	return gin.H{"error": gin.H{"code": code, "message": message}}
+}
+
+// unlessNewer turns an engine write's "not applied" (the stored state is
+// from a later change) into errNewerState.
+func unlessNewer(applied bool, err error) error {
+	if err == nil && !applied {
+		return errNewerState
+	}
+	return err
 }

@@ -103,11 +103,7 @@ func (a *API) putOrder(c *gin.Context) {
 		case owner != in.Customer.ExternalID:
 			return orderOfAnotherCustomer(in.ExternalID, owner)
 		}
-		applied, err := a.engine.UpsertOrder(ctx, tx, in, a.now())
-		if err == nil && !applied {
-			err = errNewerState
-		}
-		return err
+		return unlessNewer(a.engine.UpsertOrder(ctx, tx, in, a.now()))
 	})
 	if err != nil {
 		a.fail(c, err)
@@ -118,11 +114,7 @@ func (a *API) putOrder(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	c.JSON(status, o)
+	c.JSON(upsertStatus(created), o)
 }
 
 // orderOfAnotherCustomer refuses to move an order: its seats are held by
@@ -152,11 +144,7 @@ func (a *API) cancelOrder(c *gin.Context) {
 		if err != nil || status == storage.OrderCanceled {
 			return err
 		}
-		applied, err := a.engine.CancelOrder(ctx, tx, order, a.now())
-		if err == nil && !applied {
-			err = errNewerState
-		}
-		return err
+		return unlessNewer(a.engine.CancelOrder(ctx, tx, order, a.now()))
 	})
 	if err != nil {
 		a.fail(c, err)

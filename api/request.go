@@ -65,3 +65,11 @@ func jsonKind(k reflect.Kind) string {
 	}
 	return "number"
 }
+
+// upsertStatus is a PUT's answer status: 201 when it created the object.
+func upsertStatus(created bool) int {
+	if created {
+		return http.StatusCreated
+	}
+	return http.StatusOK
+}

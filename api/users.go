@@ -127,11 +127,7 @@ func (a *API) putUser(c *gin.Context) {
 			return err
 		}
 		created = !exists
-		applied, err := a.engine.UpsertUser(ctx, tx, in, a.now())
-		if err == nil && !applied {
-			err = errNewerState
-		}
-		return err
+		return unlessNewer(a.engine.UpsertUser(ctx, tx, in, a.now()))
 	})
 	if err != nil {
 		a.fail(c, err)
@@ -142,11 +138,7 @@ func (a *API) putUser(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	c.JSON(status, toUserJSON(u))
+	c.JSON(upsertStatus(created), toUserJSON(u))
 }
 
 // customerNotFound answers a write naming a customer that does not exist,
