@@ -28,11 +28,15 @@ type seatJSON struct {
 }
 
 func toSeatJSON(orderExternalID string, s storage.Seat) seatJSON {
-	return seatJSON{
+	out := seatJSON{
 		ID: s.ID, OrderExternalID: orderExternalID, ProductID: s.ProductID, Status: s.Status,
 		UserExternalID: nullable(s.UserExternalID), UserEmail: nullable(s.UserEmail),
-		InvitedEmail: nullable(s.InvitedEmail), AssignedAt: s.OccupiedAt, CreatedAt: s.CreatedAt,
+		InvitedEmail: nullable(s.InvitedEmail), CreatedAt: s.CreatedAt,
 	}
+	if s.Status == storage.SeatAssigned {
+		out.AssignedAt = s.OccupiedAt // an invited seat is occupied, but nobody is assigned yet
+	}
+	return out
 }
 
 // nullable answers an absent string as null rather than "".
