@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	_ "embed" // the OpenAPI document
 	"net/http"
 
@@ -17,4 +18,11 @@ var openAPIDocument []byte
 // getOpenAPI serves the OpenAPI 3 document. It is public, like API docs.
 func (a *API) getOpenAPI(c *gin.Context) {
 	c.Data(http.StatusOK, "application/json", openAPIDocument)
+}
+
+// OpenAPIDocument returns a copy of the document served at
+// /v1/openapi.json, so that tests can check answers against it without a
+// request of their own, and without being able to change what is served.
+func OpenAPIDocument() []byte {
+	return bytes.Clone(openAPIDocument)
 }
