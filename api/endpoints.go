@@ -89,6 +89,7 @@ func (a *API) createEndpoint(c *gin.Context) {
 		return
 	}
 	out := toEndpointJSON(e, time.Now())
+	replayWithout(c, out)
 	out.Secret = e.Secret
 	c.JSON(http.StatusCreated, out)
 }
@@ -182,6 +183,7 @@ func (a *API) rotateEndpointSecret(c *gin.Context) {
 		return
 	}
 	out := toEndpointJSON(e, time.Now())
+	replayWithout(c, out)
 	out.Secret = e.Secret
 	c.JSON(http.StatusOK, out)
 }

@@ -56,11 +56,13 @@ func (a *API) idempotent(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	// Up to the largest body any route takes (a batch); each handler then
+	// holds the body to its own limit.
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBatchBody))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		a.fail(c, &apiError{http.StatusRequestEntityTooLarge, "body_too_large",
-			fmt.Sprintf("the request body is over the limit of %d bytes", maxBody)})
+			fmt.Sprintf("the request body is over the limit of %d bytes", maxBatchBody)})
 		return
 	}
 	if err != nil {
@@ -193,9 +195,10 @@ func (r *recorder) WriteString(s string) (int, error) {
 const replayAnswerKey = "seatsync.replay_answer"
 
 // replayWithout has a replay of this request answer v rather than the
-// answer itself: an invitation token is stored only as its hash, and an
-// idempotency key must not keep it in clear for a day. Handlers call it
-// before answering; it does nothing without an Idempotency-Key.
+// answer itself, for answers that show a secret once (an invitation
+// token, an endpoint's signing secret): an idempotency record must not
+// keep it in clear for a day. Handlers call it before answering; it does
+// nothing without an Idempotency-Key.
 func replayWithout(c *gin.Context, v any) {
 	c.Set(replayAnswerKey, v)
 }

@@ -159,10 +159,18 @@ func TestBatchAssignTakesAThousandEntries(t *testing.T) {
 	if len(body) <= 64<<10 {
 		t.Fatalf("body of %d bytes proves nothing", len(body))
 	}
-	b := e.must(http.StatusOK, http.MethodPost, "/v1/orders/sub_1/seat-assignments", body)
-	data := listData(b)
+	// With an Idempotency-Key, so that the key's own reading of the body
+	// is shown to take what the route takes.
+	a := e.callWith(http.MethodPost, "/v1/orders/sub_1/seat-assignments", body, withKey("big-batch"))
+	if a.status != http.StatusOK {
+		t.Fatalf("batch of %d bytes: %d %v", len(body), a.status, a.body)
+	}
+	data := listData(a.body)
 	if len(data) != 1000 || data[999]["user_external_id"] != long {
 		t.Errorf("%d seats in the answer, last %v", len(data), data[len(data)-1])
+	}
+	if again := e.callWith(http.MethodPost, "/v1/orders/sub_1/seat-assignments", body, withKey("big-batch")); !replayed(again) {
+		t.Errorf("the repeated batch was not replayed: %d", again.status)
 	}
 	noViolations(t, e.d.db)
 }

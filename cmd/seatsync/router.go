@@ -23,7 +23,8 @@ func (d *deps) baseRouter() *gin.Engine {
 	r.Use(api.RequestID)
 	r.Use(gin.CustomRecovery(func(c *gin.Context, err any) {
 		d.log.ErrorContext(c.Request.Context(), "panic serving request", "method", c.Request.Method, "path", c.FullPath(), "panic", err)
-		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": gin.H{"code": "internal", "message": "internal error"}})
+		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": gin.H{"code": "internal", "message": "internal error",
+			"details": gin.H{"request_id": api.RequestIDFrom(c.Request.Context())}}})
 	}))
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", d.ready)
