@@ -88,10 +88,7 @@ func (a *API) createEndpoint(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	out := toEndpointJSON(e, time.Now())
-	replayWithout(c, out)
-	out.Secret = e.Secret
-	c.JSON(http.StatusCreated, out)
+	answerWithSecret(c, http.StatusCreated, e)
 }
 
 // listEndpoints pages through endpoints in creation order; the cursor is an
@@ -182,10 +179,16 @@ func (a *API) rotateEndpointSecret(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	answerWithSecret(c, http.StatusOK, e)
+}
+
+// answerWithSecret answers an endpoint with its signing secret, shown on
+// creation and rotation only, and never kept for an idempotent replay.
+func answerWithSecret(c *gin.Context, status int, e storage.Endpoint) {
 	out := toEndpointJSON(e, time.Now())
 	replayWithout(c, out)
 	out.Secret = e.Secret
-	c.JSON(http.StatusOK, out)
+	c.JSON(status, out)
 }
 
 // CheckEndpoint validates what an endpoint is created with, for the API

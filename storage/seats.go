@@ -43,6 +43,11 @@ type Line struct {
 	Seats              []Seat
 }
 
+// seatColumns reads a Seat and its holder from seats s LEFT JOIN users u.
+const seatColumns = `s.id, s.line_id, s.status, COALESCE(s.user_id::text, '') AS user_id,
+	COALESCE(u.external_id, '') AS user_external_id, COALESCE(u.email, '') AS user_email,
+	COALESCE(s.invited_email, '') AS invited_email, s.occupied_at, s.created_at`
+
 const lineColumns = `
 	l.id, l.product_id, l.quantity, o.id AS order_id, o.external_id AS order_external_id,
 	o.status AS order_status, c.id AS customer_id, c.external_id AS customer_external_id
@@ -86,9 +91,7 @@ func (tx *Tx) lockLines(ctx context.Context, where string, args ...any) ([]Line,
 	}
 	for i := range lines {
 		err := tx.x.SelectContext(ctx, &lines[i].Seats, `
-			SELECT s.id, s.line_id, s.status, COALESCE(s.user_id::text, '') AS user_id,
-			       COALESCE(u.external_id, '') AS user_external_id, COALESCE(u.email, '') AS user_email,
-			       COALESCE(s.invited_email, '') AS invited_email, s.occupied_at, s.created_at
+			SELECT `+seatColumns+`
 			FROM seats s LEFT JOIN users u ON u.id = s.user_id
 			WHERE s.line_id = $1 AND s.retired_at IS NULL
 			ORDER BY s.created_at, s.id`, lines[i].ID)
@@ -135,21 +138,22 @@ func (tx *Tx) Occupy(ctx context.Context, seatID, lineID, userID, source string)
 // invitation of the seat ends with the same reason, so its token stops
 // working whatever took the seat away.
 func (tx *Tx) Vacate(ctx context.Context, seatID, reason string) (string, error) {
-	_, err := tx.x.ExecContext(ctx, `
-		UPDATE seats SET status = 'unassigned', user_id = NULL, invited_email = NULL, occupied_at = NULL
-		WHERE id = $1`, seatID)
-	if err != nil {
-		return "", wrapf(err, "vacate seat %s", seatID)
-	}
-	if _, err := tx.EndInvitation(ctx, seatID, reason, ""); err != nil {
-		return "", err
-	}
+	// One statement: the seat, its open invitation (an invited seat) and
+	// its open assignment (a held one) change together, in one round trip
+	// on the paths that vacate many seats (deactivation, a smaller order).
 	var ids []string
-	err = tx.x.SelectContext(ctx, &ids, `
+	err := tx.x.SelectContext(ctx, &ids, `
+		WITH seat AS (
+		    UPDATE seats SET status = 'unassigned', user_id = NULL, invited_email = NULL, occupied_at = NULL
+		    WHERE id = $1
+		), invitation AS (
+		    UPDATE invitations SET ended_at = clock_timestamp(), end_reason = $2
+		    WHERE seat_id = $1 AND ended_at IS NULL
+		)
 		UPDATE assignments SET ended_at = clock_timestamp(), end_reason = $2
 		WHERE seat_id = $1 AND ended_at IS NULL RETURNING id`, seatID, reason)
 	if err != nil || len(ids) == 0 {
-		return "", wrapf(err, "close assignment of seat %s", seatID)
+		return "", wrapf(err, "vacate seat %s", seatID)
 	}
 	return ids[0], nil
 }
@@ -179,9 +183,7 @@ func (db *DB) OrderSeats(ctx context.Context, orderExternalID string, f SeatFilt
 	}
 	var seats []Seat
 	err := db.x.SelectContext(ctx, &seats, `
-		SELECT s.id, s.line_id, l.product_id, s.status, COALESCE(s.user_id::text, '') AS user_id,
-		       COALESCE(u.external_id, '') AS user_external_id, COALESCE(u.email, '') AS user_email,
-		       COALESCE(s.invited_email, '') AS invited_email, s.occupied_at, s.created_at
+		SELECT l.product_id, `+seatColumns+`
 		FROM seats s JOIN order_lines l ON l.id = s.line_id JOIN orders o ON o.id = l.order_id
 		LEFT JOIN users u ON u.id = s.user_id
 		WHERE o.external_id = $1 AND s.retired_at IS NULL
@@ -196,13 +198,12 @@ func (db *DB) OrderSeats(ctx context.Context, orderExternalID string, f SeatFilt
 // OrderSeat returns one live seat of an order, with its holder; ErrNotFound
 // when the order has no such live seat (a malformed id included).
 func (db *DB) OrderSeat(ctx context.Context, orderExternalID, seatID string) (Seat, error) {
-	var s Seat
-	err := db.x.GetContext(ctx, &s, `
-		SELECT s.id, s.line_id, l.product_id, s.status, COALESCE(s.user_id::text, '') AS user_id,
-		       COALESCE(u.external_id, '') AS user_external_id, COALESCE(u.email, '') AS user_email,
-		       COALESCE(s.invited_email, '') AS invited_email, s.occupied_at, s.created_at
-		FROM seats s JOIN order_lines l ON l.id = s.line_id JOIN orders o ON o.id = l.order_id
-		LEFT JOIN users u ON u.id = s.user_id
-		WHERE o.external_id = $1 AND s.id::text = $2 AND s.retired_at IS NULL`, orderExternalID, seatID)
-	return s, wrapf(err, "seat %s of order %s", seatID, orderExternalID)
+	seats, err := db.OrderSeats(ctx, orderExternalID, SeatFilter{IDs: []string{seatID}})
+	if err != nil {
+		return Seat{}, err
+	}
+	if len(seats) == 0 {
+		return Seat{}, wrapf(ErrNotFound, "seat %s of order %s", seatID, orderExternalID)
+	}
+	return seats[0], nil
 }
