@@ -115,7 +115,11 @@ type Attempt struct {
 // while it will be retried). A success clears the endpoint's failing
 // streak; a failure starts it. It returns since when the endpoint has been
 // failing (nil after a success).
-func (db *DB) RecordAttempt(ctx context.Context, a Attempt, status string) (failingSince *time.Time, err error) {
+//
+// A non-empty disable disables the endpoint with that reason in the same
+// transaction (a 410 Gone), so that no reader sees the delivery failed
+// while the endpoint still takes deliveries.
+func (db *DB) RecordAttempt(ctx context.Context, a Attempt, status, disable string) (failingSince *time.Time, err error) {
 	err = db.InTx(ctx, func(tx *Tx) error {
 		var endpointID string
 		err := tx.x.GetContext(ctx, &endpointID, `
@@ -131,8 +135,11 @@ func (db *DB) RecordAttempt(ctx context.Context, a Attempt, status string) (fail
 		}
 		return wrapf(tx.x.GetContext(ctx, &failingSince, `
 			UPDATE webhook_endpoints
-			SET failing_since = CASE WHEN $2 THEN NULL ELSE COALESCE(failing_since, now()) END
-			WHERE id = $1 RETURNING failing_since`, endpointID, status == DeliveryDelivered), "endpoint %s", endpointID)
+			SET failing_since = CASE WHEN $2 THEN NULL ELSE COALESCE(failing_since, now()) END,
+			    enabled = enabled AND $3 = '',
+			    disabled_reason = CASE WHEN $3 = '' THEN disabled_reason ELSE $3 END,
+			    updated_at = CASE WHEN $3 = '' THEN updated_at ELSE now() END
+			WHERE id = $1 RETURNING failing_since`, endpointID, status == DeliveryDelivered, disable), "endpoint %s", endpointID)
 	})
 	return failingSince, err
 }

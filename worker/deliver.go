@@ -111,16 +111,16 @@ func (h *DeliveryHandler) record(ctx context.Context, d storage.DeliveryToSend, 
 	if res.Err != nil {
 		attempt.Error = res.Err.Error()
 	}
-	status, outcome := storage.DeliveryPending, "retry"
+	status, outcome, disable := storage.DeliveryPending, "retry", ""
 	switch res.Outcome() {
 	case webhooks.Delivered:
 		status, outcome = storage.DeliveryDelivered, "delivered"
 	case webhooks.Gone:
-		status, outcome = storage.DeliveryFailed, "gone"
+		status, outcome, disable = storage.DeliveryFailed, "gone", "the endpoint answered 410 Gone"
 	}
 	h.metrics.observeDelivery(outcome, res.Latency)
 	cleanup := context.WithoutCancel(ctx)
-	failingSince, err := h.db.RecordAttempt(cleanup, attempt, status)
+	failingSince, err := h.db.RecordAttempt(cleanup, attempt, status, disable)
 	if err != nil {
 		return err
 	}
@@ -129,8 +129,8 @@ func (h *DeliveryHandler) record(ctx context.Context, d storage.DeliveryToSend, 
 	case outcome == "delivered":
 		return nil
 	case outcome == "gone":
-		log.Warn("endpoint answered 410 Gone; disabling it")
-		return h.db.DisableEndpoint(cleanup, d.Endpoint.ID, "the endpoint answered 410 Gone")
+		log.Warn("endpoint answered 410 Gone; disabled it")
+		return nil
 	case failingSince != nil && h.now().Sub(*failingSince) >= h.disableAfter:
 		log.Warn("endpoint failing for too long; disabling it", "failing_since", failingSince)
 		if err := h.db.DisableEndpoint(cleanup, d.Endpoint.ID, fmt.Sprintf("every delivery failed for %s", h.disableAfter)); err != nil {
