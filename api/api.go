@@ -14,7 +14,7 @@ import (
 
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // Options are the API's dependencies and settings.
@@ -22,7 +22,7 @@ type Options struct {
 	DB     *storage.DB
 	Queue  *jobs.Client          // resent deliveries, replayed events
 	Redis  redis.UniversalClient // rate limits
-	Engine *worker.Engine
+	Engine *engine.Engine
 	Log    *slog.Logger
 	// AllowPrivateNetworks admits webhook endpoint URLs on loopback and
 	// private addresses (SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS).
@@ -39,7 +39,7 @@ type API struct {
 	db                   *storage.DB
 	queue                *jobs.Client
 	redis                redis.UniversalClient
-	engine               *worker.Engine
+	engine               *engine.Engine
 	log                  *slog.Logger
 	allowPrivateNetworks bool
 	invitationTTL        time.Duration

@@ -124,7 +124,7 @@ func (a *API) putAutoAssign(c *gin.Context) {
 }
 
 // deleteAutoAssign stops automatic assignment of a product. Seats already
-// handed out stay (see worker.Engine.RemoveAutoAssign); the waiting list
+// handed out stay (see engine.Engine.RemoveAutoAssign); the waiting list
 // is emptied.
 func (a *API) deleteAutoAssign(c *gin.Context) {
 	ctx := c.Request.Context()

@@ -10,7 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // Bounds on one batch. The body limit is the route's own: a thousand
@@ -57,7 +57,7 @@ func (a *API) batchAssign(c *gin.Context) {
 	err = a.db.InTx(ctx, func(tx *storage.Tx) error {
 		return a.engine.Batch(ctx, tx, order, entries)
 	})
-	var be *worker.BatchError
+	var be *engine.BatchError
 	if errors.As(err, &be) {
 		err = batchRejected(be, entries)
 	}
@@ -76,7 +76,7 @@ func (a *API) batchAssign(c *gin.Context) {
 // batchRejected turns the engine's per-entry errors into the answer, each
 // classified by the one errorCodes table. An entry error the table does not
 // know is no rule but a failure, and fails the request as such.
-func batchRejected(be *worker.BatchError, entries []worker.BatchAssignment) error {
+func batchRejected(be *engine.BatchError, entries []engine.BatchAssignment) error {
 	out := make([]batchEntryErrorJSON, 0, len(be.Entries))
 	for _, i := range slices.Sorted(maps.Keys(be.Entries)) {
 		err := be.Entries[i]
@@ -95,7 +95,7 @@ func batchRejected(be *worker.BatchError, entries []worker.BatchAssignment) erro
 
 // checkBatch validates a batch, naming the entry and field at fault, and
 // returns the engine's entries.
-func checkBatch(req batchRequest) ([]worker.BatchAssignment, error) {
+func checkBatch(req batchRequest) ([]engine.BatchAssignment, error) {
 	if req.Assignments == nil {
 		return nil, invalidParameter("assignments", "assignments is required: a list of {seat_id, user_external_id}")
 	}
@@ -112,7 +112,7 @@ func checkBatch(req batchRequest) ([]worker.BatchAssignment, error) {
 		twice bool
 	}
 	named := make(map[string]naming, len(list))
-	entries := make([]worker.BatchAssignment, len(list))
+	entries := make([]engine.BatchAssignment, len(list))
 	for i, e := range list {
 		field := fmt.Sprintf("assignments[%d].seat_id", i)
 		if e.SeatID == nil {
@@ -137,13 +137,13 @@ func checkBatch(req batchRequest) ([]worker.BatchAssignment, error) {
 			n = naming{first: i, freed: user == ""}
 		}
 		named[*e.SeatID] = n
-		entries[i] = worker.BatchAssignment{SeatID: *e.SeatID, UserExternalID: user}
+		entries[i] = engine.BatchAssignment{SeatID: *e.SeatID, UserExternalID: user}
 	}
 	return entries, nil
 }
 
 // namedSeats lists the seats a batch names, each once, in entry order.
-func namedSeats(entries []worker.BatchAssignment) []string {
+func namedSeats(entries []engine.BatchAssignment) []string {
 	ids := make([]string, 0, len(entries))
 	seen := make(map[string]bool, len(entries))
 	for _, e := range entries {

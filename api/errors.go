@@ -8,6 +8,7 @@ import (
 
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // apiError is an error with the status and stable code it is answered with.
@@ -42,20 +43,20 @@ var errorCodes = []struct {
 	status int
 	code   string
 }{
-	{worker.ErrUserDeactivated, http.StatusUnprocessableEntity, "user_deactivated"},
-	{worker.ErrCustomerMismatch, http.StatusUnprocessableEntity, "customer_mismatch"},
-	{worker.ErrUserAlreadySeated, http.StatusConflict, "user_already_seated"},
-	{worker.ErrSeatOccupied, http.StatusConflict, "seat_occupied"},
-	{worker.ErrNoFreeSeat, http.StatusConflict, "no_free_seat"},
-	{worker.ErrOrderCanceled, http.StatusConflict, "order_canceled"},
-	{worker.ErrSeatNotFound, http.StatusNotFound, "seat_not_found"},
-	{worker.ErrUnknownUser, http.StatusNotFound, "user_not_found"},
-	{worker.ErrAlreadyInvited, http.StatusConflict, "already_invited"},
-	{worker.ErrSeatNotInvited, http.StatusConflict, "seat_not_invited"},
-	{worker.ErrInvitationNotFound, http.StatusNotFound, "invitation_not_found"},
-	{worker.ErrInvitationExpired, http.StatusGone, "invitation_expired"},
-	{worker.ErrInvitationUsed, http.StatusGone, "invitation_used"},
-	{worker.ErrInvitationEnded, http.StatusGone, "invitation_ended"},
+	{engine.ErrUserDeactivated, http.StatusUnprocessableEntity, "user_deactivated"},
+	{engine.ErrCustomerMismatch, http.StatusUnprocessableEntity, "customer_mismatch"},
+	{engine.ErrUserAlreadySeated, http.StatusConflict, "user_already_seated"},
+	{engine.ErrSeatOccupied, http.StatusConflict, "seat_occupied"},
+	{engine.ErrNoFreeSeat, http.StatusConflict, "no_free_seat"},
+	{engine.ErrOrderCanceled, http.StatusConflict, "order_canceled"},
+	{engine.ErrSeatNotFound, http.StatusNotFound, "seat_not_found"},
+	{engine.ErrUnknownUser, http.StatusNotFound, "user_not_found"},
+	{engine.ErrAlreadyInvited, http.StatusConflict, "already_invited"},
+	{engine.ErrSeatNotInvited, http.StatusConflict, "seat_not_invited"},
+	{engine.ErrInvitationNotFound, http.StatusNotFound, "invitation_not_found"},
+	{engine.ErrInvitationExpired, http.StatusGone, "invitation_expired"},
+	{engine.ErrInvitationUsed, http.StatusGone, "invitation_used"},
+	{engine.ErrInvitationEnded, http.StatusGone, "invitation_ended"},
 	{worker.ErrNotReplayable, http.StatusConflict, "event_not_replayable"},
 	{storage.ErrNotFound, http.StatusNotFound, "not_found"},
 	{storage.ErrConflict, http.StatusConflict, "conflict"},

@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // Invitations: a seat is invited by email, and whoever has the token claims
@@ -63,7 +63,7 @@ func (a *API) invite(c *gin.Context) {
 		return
 	}
 	ctx, order, seat := c.Request.Context(), c.Param("order"), c.Param("seat")
-	var inv worker.Invitation
+	var inv engine.Invitation
 	err := a.db.InTx(ctx, func(tx *storage.Tx) (err error) {
 		inv, err = a.engine.Invite(ctx, tx, order, seat, *body.Email, a.invitationTTL)
 		return err
@@ -77,7 +77,7 @@ func (a *API) invite(c *gin.Context) {
 
 func (a *API) resendInvitation(c *gin.Context) {
 	ctx, order, seat := c.Request.Context(), c.Param("order"), c.Param("seat")
-	var inv worker.Invitation
+	var inv engine.Invitation
 	err := a.db.InTx(ctx, func(tx *storage.Tx) (err error) {
 		inv, err = a.engine.ResendInvitation(ctx, tx, order, seat, a.invitationTTL)
 		return err
@@ -106,10 +106,10 @@ func (a *API) revokeInvitation(c *gin.Context) {
 func (a *API) getClaim(c *gin.Context) {
 	inv, err := a.db.InvitationByToken(c.Request.Context(), c.Param("token"))
 	if errors.Is(err, storage.ErrNotFound) {
-		err = fmt.Errorf("no invitation has this token: %w", worker.ErrInvitationNotFound)
+		err = fmt.Errorf("no invitation has this token: %w", engine.ErrInvitationNotFound)
 	}
 	if err == nil {
-		err = worker.CheckInvitation(worker.InvitationView{
+		err = engine.CheckInvitation(engine.InvitationView{
 			SeatID: inv.SeatID, ExpiresAt: inv.ExpiresAt, Ended: inv.EndedAt != nil, EndReason: inv.EndReason,
 		}, a.now())
 	}
@@ -139,7 +139,7 @@ func (a *API) claim(c *gin.Context) {
 		return
 	}
 	ctx, token := c.Request.Context(), c.Param("token")
-	var claimed worker.ClaimedSeat
+	var claimed engine.ClaimedSeat
 	err := a.db.InTx(ctx, func(tx *storage.Tx) (err error) {
 		claimed, err = a.engine.Claim(ctx, tx, token, *body.UserExternalID)
 		return err
@@ -162,7 +162,7 @@ func checkEmail(email *string) error {
 // withEndReason adds how an invitation ended to its answer, so a claim
 // page can tell a resent link from a withdrawn one.
 func withEndReason(err error) error {
-	var ended *worker.InvitationEndedError
+	var ended *engine.InvitationEndedError
 	if !errors.As(err, &ended) {
 		return err
 	}
@@ -174,7 +174,7 @@ func withEndReason(err error) error {
 
 // answerInvitationSeat answers the seat as it is after the change, with
 // the new invitation and its token after an invite or a resend.
-func (a *API) answerInvitationSeat(c *gin.Context, status int, order, seatID string, inv *worker.Invitation) {
+func (a *API) answerInvitationSeat(c *gin.Context, status int, order, seatID string, inv *engine.Invitation) {
 	s, err := a.db.OrderSeat(c.Request.Context(), order, seatID)
 	if err != nil {
 		a.fail(c, err)

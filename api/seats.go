@@ -10,7 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // seatJSON is a seat in answers (SPEC §4). The holder's fields and
@@ -33,7 +33,7 @@ func toSeatJSON(orderExternalID string, s storage.Seat) seatJSON {
 		UserExternalID: nullable(s.UserExternalID), UserEmail: nullable(s.UserEmail),
 		InvitedEmail: nullable(s.InvitedEmail), CreatedAt: s.CreatedAt,
 	}
-	if s.Status == storage.SeatAssigned {
+	if s.Status == engine.SeatAssigned {
 		out.AssignedAt = s.OccupiedAt // an invited seat is occupied, but nobody is assigned yet
 	}
 	return out
@@ -48,9 +48,9 @@ func nullable(s string) *string {
 }
 
 var seatStatuses = map[string]bool{
-	storage.SeatUnassigned: true,
-	storage.SeatAssigned:   true,
-	storage.SeatInvited:    true,
+	engine.SeatUnassigned: true,
+	engine.SeatAssigned:   true,
+	engine.SeatInvited:    true,
 }
 
 // listOrderSeats pages through an order's live seats in creation order. The
@@ -100,7 +100,7 @@ func (a *API) listOrderSeats(c *gin.Context) {
 func (a *API) getSeat(c *gin.Context) {
 	ctx, order := c.Request.Context(), c.Param("order")
 	seats, err := a.readSeats(ctx, order, []string{c.Param("seat")})
-	if errors.Is(err, worker.ErrSeatNotFound) {
+	if errors.Is(err, engine.ErrSeatNotFound) {
 		// An unknown order is the more useful answer, when it is the case.
 		if _, oerr := a.db.OrderByExternalID(ctx, order); oerr != nil {
 			err = oerr
@@ -114,7 +114,7 @@ func (a *API) getSeat(c *gin.Context) {
 }
 
 // readSeats reads live seats of an order by id, in the order asked for; an
-// id that is not one of them is worker.ErrSeatNotFound.
+// id that is not one of them is engine.ErrSeatNotFound.
 func (a *API) readSeats(ctx context.Context, order string, ids []string) ([]seatJSON, error) {
 	seats, err := a.db.OrderSeats(ctx, order, storage.SeatFilter{IDs: ids})
 	if err != nil {
@@ -128,7 +128,7 @@ func (a *API) readSeats(ctx context.Context, order string, ids []string) ([]seat
 	for _, id := range ids {
 		s, ok := byID[id]
 		if !ok {
-			return nil, fmt.Errorf("seat %q is not a live seat of order %q: %w", clipped(id), clipped(order), worker.ErrSeatNotFound)
+			return nil, fmt.Errorf("seat %q is not a live seat of order %q: %w", clipped(id), clipped(order), engine.ErrSeatNotFound)
 		}
 		out = append(out, toSeatJSON(order, s))
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // nullableString is a field that must be sent and may be null, such as
@@ -51,7 +51,7 @@ func jsonValueKind(b []byte) string {
 }
 
 // checkUserRef validates a required user_external_id that may be null, and
-// returns it as worker.BatchAssignment wants it: "" to unassign.
+// returns it as engine.BatchAssignment wants it: "" to unassign.
 func checkUserRef(field string, n nullableString) (string, error) {
 	switch {
 	case !n.set:
@@ -82,9 +82,9 @@ func (a *API) putSeat(c *gin.Context) {
 	}
 	ctx, order, seat := c.Request.Context(), c.Param("order"), c.Param("seat")
 	err = a.db.InTx(ctx, func(tx *storage.Tx) error {
-		return a.engine.Batch(ctx, tx, order, []worker.BatchAssignment{{SeatID: seat, UserExternalID: user}})
+		return a.engine.Batch(ctx, tx, order, []engine.BatchAssignment{{SeatID: seat, UserExternalID: user}})
 	})
-	var be *worker.BatchError
+	var be *engine.BatchError
 	if errors.As(err, &be) {
 		err = be.Entries[0]
 	}

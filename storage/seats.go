@@ -7,13 +7,6 @@ import (
 	"github.com/lib/pq"
 )
 
-// Seat statuses.
-const (
-	SeatUnassigned = "unassigned"
-	SeatAssigned   = "assigned"
-	SeatInvited    = "invited"
-)
-
 // Seat is one live (non-retired) seat, with its holder when assigned.
 type Seat struct {
 	ID             string     `db:"id"`

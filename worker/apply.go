@@ -11,6 +11,7 @@ import (
 
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // EventHandler applies inbound events. Applying is idempotent because the
@@ -18,7 +19,7 @@ import (
 // the event's effect.
 type EventHandler struct {
 	db      *storage.DB
-	engine  *Engine
+	engine  *engine.Engine
 	metrics *Metrics
 	log     *slog.Logger
 }

@@ -13,12 +13,13 @@ import (
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/storage/storagetest"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 func newHandler(t testing.TB) (*EventHandler, *storage.DB) {
 	t.Helper()
 	db := storagetest.NewDB(t)
-	return &EventHandler{db: db, engine: NewEngine(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}, db
+	return &EventHandler{db: db, engine: engine.New(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}, db
 }
 
 func standardEvent(id, typ string, at time.Time, data string) jobs.ApplyEvent {

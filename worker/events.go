@@ -7,6 +7,7 @@ import (
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/webhooks"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // apply performs one event's effect inside tx. It reports false when the
@@ -64,11 +65,8 @@ func (h *EventHandler) applyCommand(ctx context.Context, tx *storage.Tx, env web
 // rule the request breaks can never be satisfied by retrying; a line or
 // user that does not exist yet may still be on the way.
 func (h *EventHandler) request(err error) (bool, error) {
-	for _, rule := range []error{ErrUserDeactivated, ErrCustomerMismatch, ErrUserAlreadySeated,
-		ErrSeatOccupied, ErrNoFreeSeat, ErrOrderCanceled, ErrSeatNotFound} {
-		if errors.Is(err, rule) {
-			return false, permanent("%v", err)
-		}
+	if engine.IsRuleError(err) {
+		return false, permanent("%v", err)
 	}
 	return err == nil, err
 }

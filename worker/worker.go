@@ -1,7 +1,8 @@
 // Package worker runs the asynq server that applies queued work to
-// Postgres and delivers outbound webhooks: one handler per task type, the
-// seat engine and its pure planners, the sweeper that re-enqueues anything
-// the queue lost, and the relay from the outbox to delivery tasks.
+// Postgres and delivers outbound webhooks: one handler per task type (the
+// seat rules themselves live in worker/engine), the sweeper that
+// re-enqueues anything the queue lost, and the relay from the outbox to
+// delivery tasks.
 package worker
 
 import (
@@ -19,6 +20,7 @@ import (
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/webhooks"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // Options tune the worker.
@@ -57,7 +59,7 @@ type Worker struct {
 
 // New wires the handlers. Nothing runs until Start.
 func New(opts Options, redis asynq.RedisConnOpt, db *storage.DB, queue *jobs.Client, sender *webhooks.Sender, m *Metrics, log *slog.Logger) *Worker {
-	events := &EventHandler{db: db, engine: NewEngine(), metrics: m, log: log}
+	events := &EventHandler{db: db, engine: engine.New(), metrics: m, log: log}
 	rdb, _ := redis.MakeRedisClient().(goredis.UniversalClient)
 	deliveries := &DeliveryHandler{db: db, sender: sender, slots: endpointSlots{rdb: rdb, max: maxInFlightPerEndpoint},
 		disableAfter: opts.DisableAfter, metrics: m, log: log, now: time.Now}

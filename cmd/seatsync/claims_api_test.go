@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // wantGone checks that a token's GET and a claim with it both answer the
@@ -196,7 +196,7 @@ func TestShrinkEndsInvitation(t *testing.T) {
 	token := invitationToken(t, f.invite(f.seats[1], "jane@acme.test"))
 	// Rule 6 retires the free seat, then the newest invitation: jane's.
 	err := f.d.db.InTx(ctx, func(tx *storage.Tx) error {
-		_, err := worker.NewEngine().UpsertOrder(ctx, tx, storage.OrderInput{ExternalID: "sub_1", Customer: storage.CustomerRef{ExternalID: "acme"},
+		_, err := engine.New().UpsertOrder(ctx, tx, storage.OrderInput{ExternalID: "sub_1", Customer: storage.CustomerRef{ExternalID: "acme"},
 			Status: storage.OrderActive, Lines: []storage.LineInput{{ProductID: "pro", Quantity: 1}}}, time.Now())
 		return err
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/webhooks"
 	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // sink is a subscriber: it verifies every delivery with the official
@@ -237,7 +238,7 @@ func TestDeliveriesSurviveRedisLosingTheirTasks(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return worker.NewEngine().ReconcileOrder(ctx, tx, id)
+		return engine.New().ReconcileOrder(ctx, tx, id)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // invitationsAPI is an API client over customer acme (users u1, u2, u3 and
@@ -27,7 +27,7 @@ type invitationsAPI struct {
 func newInvitationsAPI(t *testing.T) *invitationsAPI {
 	t.Helper()
 	e := newAPIClient(t, "SEATSYNC_INVITATION_TTL=1m")
-	ctx, eng, now := context.Background(), worker.NewEngine(), time.Now()
+	ctx, eng, now := context.Background(), engine.New(), time.Now()
 	acme, globex := storage.CustomerRef{ExternalID: "acme"}, storage.CustomerRef{ExternalID: "globex"}
 	err := e.d.db.InTx(ctx, func(tx *storage.Tx) error {
 		if _, err := eng.UpsertCustomer(ctx, tx, storage.CustomerInput{ExternalID: "acme", Name: "Acme Inc."}, now); err != nil {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // The model test: random sequences of quantity changes, user upserts and
@@ -145,7 +145,7 @@ func (s *stack) setAutoAssign(f modelFlavor) {
 	}
 	ctx := context.Background()
 	err := s.d.db.InTx(ctx, func(tx *storage.Tx) error {
-		e := worker.NewEngine()
+		e := engine.New()
 		if err := e.SetAutoAssign(ctx, tx, "acme", "pro", "eng"); err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // lineSummary describes an order's lines as "product:quantity/assigned/unassigned".
@@ -97,7 +97,7 @@ func TestPutOrderAPI(t *testing.T) {
 	t.Run("newer state exists", func(t *testing.T) {
 		// As a provider event stamped later than now leaves it.
 		if err := e.d.db.InTx(ctx, func(tx *storage.Tx) error {
-			_, err := worker.NewEngine().UpsertOrder(ctx, tx, storage.OrderInput{ExternalID: "sub_future", Customer: storage.CustomerRef{ExternalID: "acme"},
+			_, err := engine.New().UpsertOrder(ctx, tx, storage.OrderInput{ExternalID: "sub_future", Customer: storage.CustomerRef{ExternalID: "acme"},
 				Status: storage.OrderActive, Lines: []storage.LineInput{{ProductID: "pro", Quantity: 2}}}, time.Now().Add(time.Hour))
 			return err
 		}); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/seatsync/seatsync/api"
 	"github.com/seatsync/seatsync/webhooks"
 	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/engine"
 )
 
 // baseRouter serves what every process serves: health, readiness, metrics.
@@ -40,7 +41,7 @@ func (d *deps) mainRouter(sources []webhooks.Source) *gin.Engine {
 		d.cfg.MaxBodyBytes, webhooks.NewMetrics(d.reg), d.log)
 	receiver.Register(r)
 	api.New(api.Options{
-		DB: d.db, Queue: d.queue, Redis: d.rdb, Engine: worker.NewEngine(), Log: d.log,
+		DB: d.db, Queue: d.queue, Redis: d.rdb, Engine: engine.New(), Log: d.log,
 		AllowPrivateNetworks: d.cfg.OutboundAllowPrivateNetworks, InvitationTTL: d.cfg.InvitationTTL,
 		RateLimit: d.cfg.APIRateLimit, RateBurst: d.cfg.APIRateBurst,
 	}).Register(r)

@@ -1,4 +1,4 @@
-package worker
+package engine
 
 import (
 	"context"
@@ -154,7 +154,7 @@ func (e *Engine) applyBatch(ctx context.Context, tx *storage.Tx, line storage.Li
 			if err := e.vacate(ctx, tx, line, seat, ReasonUnassigned); err != nil {
 				return err
 			}
-			seat.Status, seat.UserID = storage.SeatUnassigned, ""
+			seat.Status, seat.UserID = SeatUnassigned, ""
 		} else {
 			if err := e.occupy(ctx, tx, line, step.SeatID, step.UserID, "manual"); err != nil {
 				return err
@@ -162,7 +162,7 @@ func (e *Engine) applyBatch(ctx context.Context, tx *storage.Tx, line storage.Li
 			if err := tx.StopWaiting(ctx, line.CustomerID, line.ProductID, step.UserID); err != nil {
 				return err
 			}
-			seat.Status, seat.UserID = storage.SeatAssigned, step.UserID
+			seat.Status, seat.UserID = SeatAssigned, step.UserID
 		}
 		seats[step.SeatID] = seat
 	}

@@ -1,4 +1,4 @@
-package worker
+package engine
 
 import (
 	"context"
@@ -22,7 +22,7 @@ func (c *engineCase) inTx(fn func(ctx context.Context, tx *storage.Tx) error) er
 func (c *engineCase) invite(seatID, email string) (Invitation, error) {
 	var inv Invitation
 	err := c.inTx(func(ctx context.Context, tx *storage.Tx) (err error) {
-		inv, err = c.h.engine.Invite(ctx, tx, "sub_1", seatID, email, inviteTTL)
+		inv, err = c.engine.Invite(ctx, tx, "sub_1", seatID, email, inviteTTL)
 		return err
 	})
 	return inv, err
@@ -40,7 +40,7 @@ func (c *engineCase) mustInvite(seatID, email string) Invitation {
 func (c *engineCase) resend(seatID string) (Invitation, error) {
 	var inv Invitation
 	err := c.inTx(func(ctx context.Context, tx *storage.Tx) (err error) {
-		inv, err = c.h.engine.ResendInvitation(ctx, tx, "sub_1", seatID, inviteTTL)
+		inv, err = c.engine.ResendInvitation(ctx, tx, "sub_1", seatID, inviteTTL)
 		return err
 	})
 	return inv, err
@@ -48,13 +48,13 @@ func (c *engineCase) resend(seatID string) (Invitation, error) {
 
 func (c *engineCase) revoke(seatID string) error {
 	return c.inTx(func(ctx context.Context, tx *storage.Tx) error {
-		return c.h.engine.RevokeInvitation(ctx, tx, "sub_1", seatID)
+		return c.engine.RevokeInvitation(ctx, tx, "sub_1", seatID)
 	})
 }
 
 func (c *engineCase) claim(token, user string) error {
 	return c.inTx(func(ctx context.Context, tx *storage.Tx) error {
-		_, err := c.h.engine.Claim(ctx, tx, token, user)
+		_, err := c.engine.Claim(ctx, tx, token, user)
 		return err
 	})
 }
@@ -207,7 +207,7 @@ func TestEngineInvitationExpires(t *testing.T) {
 	c.order(1, "active")
 	c.user("u1", "")
 	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	c.h.engine.now = func() time.Time { return now }
+	c.engine.now = func() time.Time { return now }
 	inv := c.mustInvite(c.seatIDs()[0], "jane@acme.test")
 	if !inv.ExpiresAt.Equal(now.Add(inviteTTL)) {
 		t.Errorf("expires at %s, want %s", inv.ExpiresAt, now.Add(inviteTTL))

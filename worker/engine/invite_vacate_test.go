@@ -1,4 +1,4 @@
-package worker
+package engine
 
 import (
 	"context"
@@ -78,7 +78,7 @@ func TestEngineRevokedInvitationSeatGoesToWaitingUser(t *testing.T) {
 	c.order(1, "active")
 	inv := c.mustInvite(c.seatIDs()[0], "jane@acme.test")
 	if err := c.inTx(func(ctx context.Context, tx *storage.Tx) error {
-		return c.h.engine.SetAutoAssign(ctx, tx, "acme", "pro", "eng")
+		return c.engine.SetAutoAssign(ctx, tx, "acme", "pro", "eng")
 	}); err != nil {
 		t.Fatal(err)
 	}

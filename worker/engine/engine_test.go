@@ -1,6 +1,7 @@
-package worker
+package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,52 +12,100 @@ import (
 	"time"
 
 	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/storage/storagetest"
 )
 
-// engineCase drives the engine the way the worker does: canonical events,
-// one transaction each, with increasing event times.
+// engineCase drives the engine the way the worker and the API do: one
+// transaction per call, with increasing event times.
 type engineCase struct {
-	t  *testing.T
-	h  *EventHandler
-	db *storage.DB
-	n  int
+	t      *testing.T
+	engine *Engine
+	db     *storage.DB
+	n      int
 }
 
 func newEngineCase(t *testing.T) *engineCase {
 	t.Helper()
-	h, db := newHandler(t)
-	return &engineCase{t: t, h: h, db: db}
+	return &engineCase{t: t, engine: New(), db: storagetest.NewDB(t)}
 }
 
-// send applies one event and returns its outcome and reason.
-func (c *engineCase) send(typ, data string) (string, string) {
-	c.t.Helper()
+// at is the next event time.
+func (c *engineCase) at() time.Time {
 	c.n++
-	at := time.Date(2026, 11, 21, 10, 0, c.n, 0, time.UTC)
-	outcome, reason, err := c.h.applyOnce(context.Background(), standardEvent(fmt.Sprint("e", c.n), typ, at, data))
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", typ, data, err)
-	}
-	return outcome, reason
+	return time.Date(2026, 11, 21, 10, 0, c.n, 0, time.UTC)
 }
 
-func (c *engineCase) must(typ, data string) {
+// do runs fn in one transaction and fails the test on an error.
+func (c *engineCase) do(what string, fn func(ctx context.Context, tx *storage.Tx) error) {
 	c.t.Helper()
-	if outcome, reason := c.send(typ, data); outcome != storage.InboxApplied {
-		c.t.Fatalf("%s %s: %s %s", typ, data, outcome, reason)
+	if err := c.inTx(fn); err != nil {
+		c.t.Fatalf("%s: %v", what, err)
 	}
 }
 
 func (c *engineCase) order(qty int, status string) {
-	c.must("order.upserted", fmt.Sprintf(`{"external_id":"sub_1","customer_external_id":"acme","status":%q,"lines":[{"product_id":"pro","quantity":%d}]}`, status, qty))
+	c.t.Helper()
+	c.do("upsert order", func(ctx context.Context, tx *storage.Tx) error {
+		_, err := c.engine.UpsertOrder(ctx, tx, storage.OrderInput{
+			ExternalID: "sub_1", Customer: storage.CustomerRef{ExternalID: "acme"}, Status: status,
+			Lines: []storage.LineInput{{ProductID: "pro", Quantity: qty}},
+		}, c.at())
+		return err
+	})
 }
 
+// user upserts an active user of acme; extra is more JSON fields of a
+// user.upserted event (status, groups).
 func (c *engineCase) user(id string, extra string) {
-	c.must("user.upserted", fmt.Sprintf(`{"customer_external_id":"acme","external_id":%q,"email":"%s@acme.test"%s}`, id, id, extra))
+	c.t.Helper()
+	var more struct {
+		Status string    `json:"status"`
+		Groups *[]string `json:"groups"`
+	}
+	if err := json.Unmarshal([]byte("{"+strings.TrimPrefix(extra, ",")+"}"), &more); err != nil {
+		c.t.Fatalf("user %s extra %s: %v", id, extra, err)
+	}
+	in := storage.UserInput{Customer: storage.CustomerRef{ExternalID: "acme"}, ExternalID: id,
+		Email: id + "@acme.test", Status: cmp.Or(more.Status, storage.UserActive)}
+	if more.Groups != nil {
+		in.Groups, in.GroupsSet = *more.Groups, true
+	}
+	c.do("upsert user "+id, func(ctx context.Context, tx *storage.Tx) error {
+		_, err := c.engine.UpsertUser(ctx, tx, in, c.at())
+		return err
+	})
 }
 
+func (c *engineCase) deactivate(id string) {
+	c.t.Helper()
+	c.do("deactivate "+id, func(ctx context.Context, tx *storage.Tx) error {
+		_, err := c.engine.DeactivateUser(ctx, tx, storage.CustomerRef{ExternalID: "acme"}, id, c.at())
+		return err
+	})
+}
+
+func (c *engineCase) unassign(user string) {
+	c.t.Helper()
+	c.do("unassign "+user, func(ctx context.Context, tx *storage.Tx) error {
+		return c.engine.Unassign(ctx, tx, "sub_1", "pro", user)
+	})
+}
+
+// assign asks for any free seat of the line for user and returns the
+// inbox outcome the worker would record: applied, or failed with the rule.
 func (c *engineCase) assign(user string) (string, string) {
-	return c.send("seat.assign_requested", fmt.Sprintf(`{"order_external_id":"sub_1","product_id":"pro","user_external_id":%q}`, user))
+	c.t.Helper()
+	err := c.inTx(func(ctx context.Context, tx *storage.Tx) error {
+		return c.engine.Assign(ctx, tx, "sub_1", "pro", "", user)
+	})
+	if err == nil {
+		return storage.InboxApplied, ""
+	}
+	if IsRuleError(err) {
+		return storage.InboxFailed, err.Error()
+	}
+	c.t.Fatalf("assign %s: %v", user, err)
+	return "", ""
 }
 
 // holders lists who holds the order's seats, in seat order ("-" for free).
@@ -160,7 +209,7 @@ func TestEngineAssignmentRulesAndEvents(t *testing.T) {
 	}
 
 	// Unassigning frees the seat and never changes quantity (rule 5).
-	c.must("seat.unassign_requested", `{"order_external_id":"sub_1","product_id":"pro","user_external_id":"u2"}`)
+	c.unassign("u2")
 	if got := c.holders(); got != "u1 - u3" {
 		t.Errorf("after unassign: %q", got)
 	}
@@ -174,8 +223,8 @@ func TestEngineAssignmentRulesAndEvents(t *testing.T) {
 		t.Errorf("events = %q\nwant %q", got, want)
 	}
 	// Rule 4: deactivation revokes, and user.deactivated is sent once.
-	c.must("user.deactivated", `{"customer_external_id":"acme","external_id":"u1"}`)
-	c.must("user.deactivated", `{"customer_external_id":"acme","external_id":"u1"}`)
+	c.deactivate("u1")
+	c.deactivate("u1")
 	want = []string{"user.deactivated u1", "seat.revoked u1 user_deactivated"}
 	if got := c.events(&seen); !slices.Equal(got, want) {
 		t.Errorf("events = %q\nwant %q", got, want)
@@ -209,7 +258,7 @@ func TestEngineAutomaticSeating(t *testing.T) {
 	c.user("u2", "")
 	ctx := context.Background()
 	if err := c.db.InTx(ctx, func(tx *storage.Tx) error {
-		return c.h.engine.SetAutoAssign(ctx, tx, "acme", "pro", "eng")
+		return c.engine.SetAutoAssign(ctx, tx, "acme", "pro", "eng")
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +276,7 @@ func TestEngineAutomaticSeating(t *testing.T) {
 	if got := c.holders(); got != "u2 u3" {
 		t.Errorf("after growing: %q", got)
 	}
-	c.must("user.deactivated", `{"customer_external_id":"acme","external_id":"u2"}`)
+	c.deactivate("u2")
 	c.user("u1", `,"groups":["eng"]`)
 	if got := c.holders(); got != "u1 u3" {
 		t.Errorf("after u2 deactivated and u1 rejoined: %q", got)
@@ -255,7 +304,7 @@ func (c *engineCase) seatIDs() []string {
 
 func (c *engineCase) batch(entries ...BatchAssignment) error {
 	ctx := context.Background()
-	return c.db.InTx(ctx, func(tx *storage.Tx) error { return c.h.engine.Batch(ctx, tx, "sub_1", entries) })
+	return c.db.InTx(ctx, func(tx *storage.Tx) error { return c.engine.Batch(ctx, tx, "sub_1", entries) })
 }
 
 func TestEngineBatch(t *testing.T) {

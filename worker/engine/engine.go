@@ -1,4 +1,9 @@
-package worker
+// Package engine is the seat engine: the rules of SPEC §1 as pure planners
+// over plain values, and the Engine that applies their plans to rows it
+// holds locked, writing one outbound event per change of occupancy in the
+// same transaction. Inbound events (through the worker) and the management
+// API both change seats only through it.
+package engine
 
 import (
 	"context"
@@ -18,7 +23,7 @@ type Engine struct {
 }
 
 // NewEngine returns an engine on the wall clock.
-func NewEngine() *Engine { return &Engine{now: time.Now} }
+func New() *Engine { return &Engine{now: time.Now} }
 
 // Reasons a seat is vacated, as carried by seat.revoked.
 const (
@@ -52,7 +57,7 @@ func (e *Engine) reconcileLine(ctx context.Context, tx *storage.Tx, line storage
 	var displaced []storage.Seat
 	if line.OrderStatus == storage.OrderCanceled {
 		for _, s := range line.Seats {
-			if s.Status != storage.SeatUnassigned {
+			if s.Status != SeatUnassigned {
 				if err := e.vacate(ctx, tx, line, s, ReasonOrderCanceled); err != nil {
 					return err
 				}
@@ -84,7 +89,7 @@ func (e *Engine) resize(ctx context.Context, tx *storage.Tx, line storage.Line, 
 		return err
 	}
 	for _, r := range retire {
-		if r.Status != storage.SeatUnassigned {
+		if r.Status != SeatUnassigned {
 			seat, err := seatByID(line.Seats, r.ID)
 			if err != nil {
 				return err
@@ -171,7 +176,7 @@ func (e *Engine) vacate(ctx context.Context, tx *storage.Tx, line storage.Line, 
 		return err
 	}
 	var inv *invitationRef
-	if seat.Status == storage.SeatInvited {
+	if seat.Status == SeatInvited {
 		inv = &invitationRef{Email: seat.InvitedEmail}
 	}
 	return e.emitSeatInvitation(ctx, tx, "seat.revoked", line, seat.ID, assignmentID, reason, seat.UserID, inv)

@@ -1,4 +1,4 @@
-package worker
+package engine
 
 import (
 	"bytes"
@@ -24,11 +24,11 @@ var (
 func TestOutboundPayloadsGolden(t *testing.T) {
 	t.Parallel()
 	c := newEngineCase(t)
-	c.h.engine.now = func() time.Time { return time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC) }
+	c.engine.now = func() time.Time { return time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC) }
 	c.order(1, "active")
 	c.user("u_42", "")
 	c.assign("u_42")
-	c.must("user.deactivated", `{"customer_external_id":"acme","external_id":"u_42"}`)
+	c.deactivate("u_42")
 	seat := c.seatIDs()[0]
 	c.mustInvite(seat, "jane@acme.test")
 	if err := c.revoke(seat); err != nil {
@@ -83,7 +83,7 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 		}
 		want, err := os.ReadFile(path)
 		if err != nil {
-			t.Fatalf("%v (run go test ./worker -run Golden -update to create it)", err)
+			t.Fatalf("%v (run go test ./worker/engine -run Golden -update to create it)", err)
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s changed:\n%s\nwant:\n%s", m.EventType, got, want)

@@ -1,4 +1,4 @@
-package worker
+package engine
 
 import (
 	"context"
@@ -51,7 +51,7 @@ func (e *Engine) Invite(ctx context.Context, tx *storage.Tx, orderExternalID, se
 	if found {
 		req.Seats = views(line.Seats)
 		for _, s := range line.Seats {
-			if s.Status == storage.SeatInvited {
+			if s.Status == SeatInvited {
 				req.Invited = append(req.Invited, s.InvitedEmail)
 			}
 		}
@@ -212,7 +212,7 @@ func (e *Engine) lockInvitedSeat(ctx context.Context, tx *storage.Tx, orderExter
 	if !found {
 		return storage.Line{}, storage.Seat{}, fmt.Errorf("seat %s is not a live seat of order %s: %w", seatID, orderExternalID, ErrSeatNotFound)
 	}
-	if seat.Status != storage.SeatInvited {
+	if seat.Status != SeatInvited {
 		return storage.Line{}, storage.Seat{}, fmt.Errorf("seat %s is %s, with no open invitation: %w", seatID, seat.Status, ErrSeatNotInvited)
 	}
 	return line, seat, nil

@@ -1,4 +1,4 @@
-package worker
+package engine
 
 import (
 	"cmp"
@@ -17,6 +17,22 @@ var (
 	ErrOrderCanceled     = errors.New("order_canceled")      // 409: a canceled order's seats cannot be assigned
 	ErrSeatNotFound      = errors.New("seat_not_found")      // 404: no such non-retired seat on this line
 )
+
+// ruleErrors are the assignment outcomes that retrying cannot change.
+var ruleErrors = []error{ErrUserDeactivated, ErrCustomerMismatch, ErrUserAlreadySeated,
+	ErrSeatOccupied, ErrNoFreeSeat, ErrOrderCanceled, ErrSeatNotFound}
+
+// IsRuleError reports whether err is a request that breaks a seat rule: it
+// can never succeed as it stands, so it is an outcome to record, not a
+// failure to retry.
+func IsRuleError(err error) bool {
+	for _, rule := range ruleErrors {
+		if errors.Is(err, rule) {
+			return true
+		}
+	}
+	return false
+}
 
 // statusActive is the one order and user status that allows an assignment.
 // Anything else, including "", is refused: an unknown state must never
