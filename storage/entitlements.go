@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // AutoAssign maps a customer's identity group (or every active user, when
@@ -83,4 +85,44 @@ func (tx *Tx) IsWaiting(ctx context.Context, customerID, productID, userID strin
 	err := tx.x.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM waiting_list
 		WHERE customer_id = $1 AND product_id = $2 AND user_id = $3)`, customerID, productID, userID)
 	return ok, wrapf(err, "waiting list")
+}
+
+// NextWaiting returns, first come first served, the users waiting for the
+// line's product who hold no seat of the line, at most as many as the
+// line has free seats now: the users a refill seats.
+func (tx *Tx) NextWaiting(ctx context.Context, line Line) ([]string, error) {
+	var ids []string
+	err := tx.x.SelectContext(ctx, &ids, `
+		SELECT w.user_id FROM waiting_list w
+		WHERE w.customer_id = $1 AND w.product_id = $2
+		  AND NOT EXISTS (SELECT 1 FROM seats s WHERE s.line_id = $3 AND s.user_id = w.user_id AND s.retired_at IS NULL)
+		ORDER BY w.id
+		LIMIT (SELECT greatest(live - assigned - invited, 0) FROM order_lines WHERE id = $3)`,
+		line.CustomerID, line.ProductID, line.ID)
+	return ids, wrapf(err, "waiting list of %s", line.ProductID)
+}
+
+// StopWaitingAll takes users off the waiting list of a product.
+func (tx *Tx) StopWaitingAll(ctx context.Context, customerID, productID string, userIDs []string) error {
+	_, err := tx.x.ExecContext(ctx, `
+		DELETE FROM waiting_list WHERE customer_id = $1 AND product_id = $2 AND user_id = ANY($3::uuid[])`,
+		customerID, productID, pq.StringArray(userIDs))
+	return wrapf(err, "stop waiting")
+}
+
+// WaitIfEntitled puts, in the order given, those of the users that are
+// active and entitled to the product by the customer's automatic
+// assignment at the back of its waiting list: where the holders of seats a
+// smaller or canceled order took away go.
+func (tx *Tx) WaitIfEntitled(ctx context.Context, customerID, productID string, userIDs []string) error {
+	_, err := tx.x.ExecContext(ctx, `
+		INSERT INTO waiting_list (customer_id, product_id, user_id)
+		SELECT $1, $2, u.id
+		FROM unnest($3::uuid[]) WITH ORDINALITY AS t(id, n) JOIN users u ON u.id = t.id
+		JOIN auto_assign m ON m.customer_id = $1 AND m.product_id = $2
+		WHERE u.status = 'active' AND (m.group_name IS NULL OR EXISTS (
+		    SELECT 1 FROM user_groups g WHERE g.user_id = u.id AND g.group_name = m.group_name AND g.member))
+		ORDER BY t.n
+		ON CONFLICT DO NOTHING`, customerID, productID, pq.StringArray(userIDs))
+	return wrapf(err, "queue displaced users for %s", productID)
 }

@@ -101,8 +101,8 @@ func (c *engineCase) assign(user string) (string, string) {
 	if err == nil {
 		return storage.InboxApplied, ""
 	}
-	if IsRuleError(err) {
-		return storage.InboxFailed, err.Error()
+	if rule := Rule(err); rule != nil {
+		return storage.InboxFailed, rule.Error() + ": " + err.Error()
 	}
 	c.t.Fatalf("assign %s: %v", user, err)
 	return "", ""

@@ -60,7 +60,7 @@ func (e *Engine) CancelOrder(ctx context.Context, tx *storage.Tx, externalID str
 	if err != nil {
 		return false, err
 	}
-	if _, err := tx.LockCustomer(ctx, storage.CustomerRef{ExternalID: customer}); err != nil {
+	if _, err := tx.LockOrCreateCustomer(ctx, storage.CustomerRef{ExternalID: customer}); err != nil {
 		return false, err
 	}
 	return e.changeOrder(ctx, tx, externalID, func() (bool, error) {
