@@ -102,14 +102,6 @@ func (tx *Tx) NextWaiting(ctx context.Context, line Line) ([]string, error) {
 	return ids, wrapf(err, "waiting list of %s", line.ProductID)
 }
 
-// StopWaitingAll takes users off the waiting list of a product.
-func (tx *Tx) StopWaitingAll(ctx context.Context, customerID, productID string, userIDs []string) error {
-	_, err := tx.x.ExecContext(ctx, `
-		DELETE FROM waiting_list WHERE customer_id = $1 AND product_id = $2 AND user_id = ANY($3::uuid[])`,
-		customerID, productID, pq.StringArray(userIDs))
-	return wrapf(err, "stop waiting")
-}
-
 // WaitIfEntitled puts, in the order given, those of the users that are
 // active and entitled to the product by the customer's automatic
 // assignment at the back of its waiting list: where the holders of seats a
@@ -125,4 +117,23 @@ func (tx *Tx) WaitIfEntitled(ctx context.Context, customerID, productID string, 
 		ORDER BY t.n
 		ON CONFLICT DO NOTHING`, customerID, productID, pq.StringArray(userIDs))
 	return wrapf(err, "queue displaced users for %s", productID)
+}
+
+// Entitlement says whether a customer's automatic assignment of a product
+// entitles one user to a seat of it: its group holds the user, or it maps
+// every active user. The user's status is the caller's to weigh.
+type Entitlement struct {
+	ProductID string `db:"product_id"`
+	Entitled  bool   `db:"entitled"`
+}
+
+// Entitlements lists, by product, what the customer's mappings entitle a
+// user to, as the user's memberships stand in this transaction.
+func (tx *Tx) Entitlements(ctx context.Context, customerID, userID string) ([]Entitlement, error) {
+	var es []Entitlement
+	err := tx.x.SelectContext(ctx, &es, `
+		SELECT m.product_id, m.group_name IS NULL OR EXISTS (
+		    SELECT 1 FROM user_groups g WHERE g.user_id = $2 AND g.group_name = m.group_name AND g.member) AS entitled
+		FROM auto_assign m WHERE m.customer_id = $1 ORDER BY m.product_id`, customerID, userID)
+	return es, wrapf(err, "entitlements of user %s", userID)
 }

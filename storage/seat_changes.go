@@ -21,9 +21,10 @@ type Occupied struct {
 	UserEmail      string `db:"user_email"`
 }
 
-// Occupy gives seats of one line to users and opens their assignments, in
-// one statement however many there are; it returns them in the order
-// given. The caller holds the line lock and has checked the rules.
+// Occupy gives seats of one line to users, opens their assignments and
+// takes the users off the waiting list of the line's product, in one
+// statement however many there are; it returns them in the order given.
+// The caller holds the line lock and has checked the rules.
 func (tx *Tx) Occupy(ctx context.Context, lineID string, give []Occupancy, source string) ([]Occupied, error) {
 	seats, users := make(pq.StringArray, len(give)), make(pq.StringArray, len(give))
 	for i, g := range give {
@@ -41,6 +42,10 @@ func (tx *Tx) Occupy(ctx context.Context, lineID string, give []Occupancy, sourc
 		    INSERT INTO assignments (seat_id, line_id, user_id, source)
 		    SELECT seat_id, $1, user_id, $4 FROM give ORDER BY n
 		    RETURNING id, seat_id
+		), seated AS (
+		    DELETE FROM waiting_list w USING order_lines l JOIN orders o ON o.id = l.order_id
+		    WHERE l.id = $1 AND w.customer_id = o.customer_id AND w.product_id = l.product_id
+		      AND w.user_id IN (SELECT user_id FROM give)
 		)
 		SELECT give.seat_id, a.id AS assignment_id, give.user_id, u.external_id AS user_external_id, u.email AS user_email
 		FROM give JOIN assignment a ON a.seat_id = give.seat_id JOIN users u ON u.id = give.user_id

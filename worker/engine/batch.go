@@ -165,9 +165,6 @@ func (e *Engine) applyBatch(ctx context.Context, tx *storage.Tx, line storage.Li
 			if err := e.occupy(ctx, tx, line, []Fill{{SeatID: step.SeatID, UserID: step.UserID}}, "manual"); err != nil {
 				return err
 			}
-			if err := tx.StopWaiting(ctx, line.CustomerID, line.ProductID, step.UserID); err != nil {
-				return err
-			}
 		}
 	}
 	return e.fill(ctx, tx, line)

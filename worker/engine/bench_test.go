@@ -24,6 +24,7 @@ var poolSizes = []int{100, 10_000, 50_000}
 // holding the first seats, as automatic seating would have left them.
 type benchPool struct {
 	b      *testing.B
+	url    string
 	db     *storage.DB
 	engine *Engine
 	n      int
@@ -31,7 +32,8 @@ type benchPool struct {
 
 func newBenchPool(b *testing.B, seats, seated int) *benchPool {
 	b.Helper()
-	p := &benchPool{b: b, db: storagetest.NewDB(b), engine: New()}
+	p := &benchPool{b: b, url: storagetest.NewURL(b), engine: New()}
+	p.db = p.open()
 	p.tx("create the pool", func(ctx context.Context, tx *storage.Tx) error {
 		if _, err := p.engine.UpsertOrder(ctx, tx, storage.OrderInput{
 			ExternalID: "sub_1", Customer: storage.CustomerRef{ExternalID: "acme"}, Status: storage.OrderActive,
@@ -44,7 +46,7 @@ func newBenchPool(b *testing.B, seats, seated int) *benchPool {
 	// Seating thousands of users one event at a time would make the setup
 	// the benchmark; the rows are what those events leave behind.
 	p.exec(fmt.Sprintf(`INSERT INTO users (customer_id, external_id, email, status, applied_event_at, status_event_at)
-		SELECT c.id, 'u' || g, 'u' || g || '@acme.test', 'active', now() - interval '1 day', now() - interval '1 day'
+		SELECT c.id, 'u' || g, 'u' || g || '@acme.test', 'active', '2026-01-01', '2026-01-01'
 		FROM customers c, generate_series(1, %d) g WHERE c.external_id = 'acme'`, seated))
 	p.exec(`WITH s AS (SELECT s.id, row_number() OVER (ORDER BY s.created_at, s.id) AS n FROM seats s),
 		     u AS (SELECT id, substr(external_id, 2)::int AS n FROM users WHERE external_id LIKE 'u%')
@@ -54,6 +56,16 @@ func newBenchPool(b *testing.B, seats, seated int) *benchPool {
 		SELECT id, line_id, user_id, 'auto' FROM seats WHERE user_id IS NOT NULL`)
 	p.exec(`ANALYZE`)
 	return p
+}
+
+func (p *benchPool) open() *storage.DB {
+	p.b.Helper()
+	db, err := storage.Open(p.url)
+	if err != nil {
+		p.b.Fatal(err)
+	}
+	p.b.Cleanup(func() { db.Close() })
+	return db
 }
 
 func (p *benchPool) at() time.Time {
@@ -131,7 +143,7 @@ func BenchmarkDeactivateSeated(b *testing.B) {
 		b.Run(fmt.Sprintf("seats=%d", size), func(b *testing.B) {
 			p := newBenchPool(b, size, size)
 			p.exec(fmt.Sprintf(`INSERT INTO users (customer_id, external_id, email, status, applied_event_at, status_event_at)
-				SELECT c.id, 'w' || g, 'w' || g || '@acme.test', 'active', now() - interval '1 day', now() - interval '1 day'
+				SELECT c.id, 'w' || g, 'w' || g || '@acme.test', 'active', '2026-01-01', '2026-01-01'
 				FROM customers c, generate_series(1, %d) g WHERE c.external_id = 'acme'`, b.N))
 			p.exec(`INSERT INTO waiting_list (customer_id, product_id, user_id)
 				SELECT customer_id, 'pro', id FROM users WHERE external_id LIKE 'w%' ORDER BY substr(external_id, 2)::int`)

@@ -161,14 +161,7 @@ func (e *Engine) fill(ctx context.Context, tx *storage.Tx, line storage.Line) er
 	if len(fills) == 0 {
 		return nil
 	}
-	if err := e.occupy(ctx, tx, line, fills, "auto"); err != nil {
-		return err
-	}
-	users := make([]string, len(fills))
-	for i, f := range fills {
-		users[i] = f.UserID
-	}
-	return tx.StopWaitingAll(ctx, line.CustomerID, line.ProductID, users)
+	return e.occupy(ctx, tx, line, fills, "auto")
 }
 
 // occupy seats users and reports each with seat.assigned.

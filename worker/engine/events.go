@@ -66,41 +66,34 @@ type seatChange struct {
 }
 
 // emitSeats writes one seat event per change, numbered in order on the
-// line, in two statements however many there are.
+// line (storage fills in each sequence), in one statement however many
+// there are.
 func (e *Engine) emitSeats(ctx context.Context, tx *storage.Tx, line storage.Line, changes []seatChange) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	first, err := tx.ReserveSequences(ctx, line.ID, len(changes))
-	if err != nil {
-		return err
-	}
 	now := e.now().UTC()
 	entries := make([]storage.OutboxEntry, len(changes))
 	for i, c := range changes {
-		seq := first + int64(i)
-		entries[i] = storage.OutboxEntry{EventType: c.eventType, Sequence: seq, Body: eventBody{Type: c.eventType, Timestamp: now, Data: seatEvent{
+		entries[i] = storage.OutboxEntry{EventType: c.eventType, Body: eventBody{Type: c.eventType, Timestamp: now, Data: seatEvent{
 			SeatID: c.seatID, AssignmentID: c.assignmentID, Reason: c.reason,
 			Customer:  objectRef{ID: line.CustomerID, ExternalID: line.CustomerExternalID},
 			Order:     objectRef{ID: line.OrderID, ExternalID: line.OrderExternalID},
-			ProductID: line.ProductID, User: c.user, Sequence: seq, OccurredAt: now, Invitation: c.invitation,
+			ProductID: line.ProductID, User: c.user, OccurredAt: now, Invitation: c.invitation,
 		}}}
 	}
-	return tx.AppendOutboxAll(ctx, line.CustomerID, line.ID, entries)
+	return tx.AppendLineEvents(ctx, line.CustomerID, line.ID, entries)
 }
 
 // emitPool writes a seat.pool_updated event for a quantity change.
 func (e *Engine) emitPool(ctx context.Context, tx *storage.Tx, line storage.Line, previous int) error {
-	seq, err := tx.NextSequence(ctx, line.ID)
-	if err != nil {
-		return err
-	}
 	now := e.now().UTC()
-	return tx.AppendOutbox(ctx, "seat.pool_updated", line.CustomerID, line.ID, seq, eventBody{Type: "seat.pool_updated", Timestamp: now, Data: poolEvent{
-		Customer:  objectRef{ID: line.CustomerID, ExternalID: line.CustomerExternalID},
-		Order:     objectRef{ID: line.OrderID, ExternalID: line.OrderExternalID},
-		ProductID: line.ProductID, Quantity: line.Quantity, PreviousQuantity: previous, Sequence: seq, OccurredAt: now,
-	}})
+	return tx.AppendLineEvents(ctx, line.CustomerID, line.ID, []storage.OutboxEntry{{EventType: "seat.pool_updated",
+		Body: eventBody{Type: "seat.pool_updated", Timestamp: now, Data: poolEvent{
+			Customer:  objectRef{ID: line.CustomerID, ExternalID: line.CustomerExternalID},
+			Order:     objectRef{ID: line.OrderID, ExternalID: line.OrderExternalID},
+			ProductID: line.ProductID, Quantity: line.Quantity, PreviousQuantity: previous, OccurredAt: now,
+		}}}})
 }
 
 // emitUserDeactivated writes a user.deactivated event.

@@ -158,9 +158,6 @@ func (e *Engine) Claim(ctx context.Context, tx *storage.Tx, token, userExternalI
 	if err := e.emitSeats(ctx, tx, line, []seatChange{claimed}); err != nil {
 		return ClaimedSeat{}, err
 	}
-	if err := tx.StopWaiting(ctx, line.CustomerID, line.ProductID, u.ID); err != nil {
-		return ClaimedSeat{}, err
-	}
 	return ClaimedSeat{OrderExternalID: line.OrderExternalID, SeatID: inv.SeatID}, nil
 }
 

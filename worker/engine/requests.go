@@ -39,10 +39,7 @@ func (e *Engine) Assign(ctx context.Context, tx *storage.Tx, orderExternalID, pr
 	if err != nil || noop {
 		return err
 	}
-	if err := e.occupy(ctx, tx, line, []Fill{{SeatID: seatID, UserID: u.ID}}, "manual"); err != nil {
-		return err
-	}
-	return tx.StopWaiting(ctx, line.CustomerID, line.ProductID, u.ID)
+	return e.occupy(ctx, tx, line, []Fill{{SeatID: seatID, UserID: u.ID}}, "manual")
 }
 
 // Unassign frees the seat a user holds on the line, if any, and gives it

@@ -17,12 +17,12 @@ func (e *Engine) ReconcileUser(ctx context.Context, tx *storage.Tx, u storage.Us
 	if u.Status == storage.UserDeactivated {
 		return e.unseatUser(ctx, tx, u, wasActive)
 	}
-	mappings, err := tx.AutoAssigns(ctx, u.CustomerID)
+	entitlements, err := tx.Entitlements(ctx, u.CustomerID, u.ID)
 	if err != nil {
 		return err
 	}
-	for _, m := range mappings {
-		if err := e.entitle(ctx, tx, u, m.ProductID, entitles(m.Group, u)); err != nil {
+	for _, m := range entitlements {
+		if err := e.entitle(ctx, tx, u, m.ProductID, m.Entitled); err != nil {
 			return err
 		}
 	}
@@ -100,10 +100,7 @@ func (e *Engine) entitle(ctx context.Context, tx *storage.Tx, u storage.UserStat
 		if err != nil {
 			return err
 		}
-		if err := e.occupy(ctx, tx, line, []Fill{{SeatID: seatID, UserID: u.ID}}, "auto"); err != nil {
-			return err
-		}
-		return tx.StopWaiting(ctx, u.CustomerID, productID, u.ID)
+		return e.occupy(ctx, tx, line, []Fill{{SeatID: seatID, UserID: u.ID}}, "auto")
 	}
 	return tx.Wait(ctx, u.CustomerID, productID, u.ID)
 }
