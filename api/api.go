@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seatsync/seatsync/api/ratelimit"
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/worker"
@@ -44,6 +45,7 @@ type API struct {
 	allowPrivateNetworks bool
 	invitationTTL        time.Duration
 	rateLimit, rateBurst int
+	limiter              *ratelimit.Limiter
 	now                  func() time.Time
 }
 
@@ -53,6 +55,7 @@ func New(o Options) *API {
 		db: o.DB, queue: o.Queue, redis: o.Redis, engine: o.Engine, log: o.Log,
 		allowPrivateNetworks: o.AllowPrivateNetworks, invitationTTL: o.InvitationTTL,
 		rateLimit: o.RateLimit, rateBurst: o.RateBurst, now: time.Now,
+		limiter: ratelimit.New(o.Redis, o.RateLimit, o.RateBurst, o.Log),
 	}
 }
 
