@@ -41,7 +41,7 @@ func (m *SCIMMembers) Scan(src any) error {
 // $2 is true and none when false.
 const scimGroupColumns = `s.id, s.customer_id, s.display_name, s.external_id, s.created_at, s.updated_at,
 	CASE WHEN $2::boolean THEN (SELECT COALESCE(jsonb_agg(jsonb_build_object('value', m.user_id, 'display', u.user_name)
-	                                          ORDER BY m.created_at, m.user_id), '[]')
+	                                          ORDER BY m.seq), '[]')
 	     FROM scim_group_members m JOIN scim_users u ON u.customer_id = m.customer_id AND u.id = m.user_id
 	     WHERE m.group_id = s.id) ELSE '[]' END AS members
 	FROM scim_groups s`

@@ -46,7 +46,7 @@ func (tx *Tx) InsertSCIMUser(ctx context.Context, customerID string, in SCIMUser
 	_, err := tx.x.ExecContext(ctx, `
 		INSERT INTO scim_users (id, customer_id, user_name, external_id, display_name, emails, resource)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		in.ID, customerID, in.UserName, in.ExternalID, in.DisplayName, []byte(in.Emails), []byte(in.Resource))
+		in.ID, customerID, in.UserName, in.ExternalID, in.DisplayName, string(in.Emails), string(in.Resource))
 	return wrapf(err, "insert scim user %s", in.UserName)
 }
 
@@ -56,7 +56,7 @@ func (tx *Tx) UpdateSCIMUser(ctx context.Context, customerID string, in SCIMUser
 	res, err := tx.x.ExecContext(ctx, `
 		UPDATE scim_users SET user_name = $3, external_id = $4, display_name = $5, emails = $6, resource = $7, updated_at = now()
 		WHERE customer_id = $1 AND id = $2 AND deleted_at IS NULL`,
-		customerID, in.ID, in.UserName, in.ExternalID, in.DisplayName, []byte(in.Emails), []byte(in.Resource))
+		customerID, in.ID, in.UserName, in.ExternalID, in.DisplayName, string(in.Emails), string(in.Resource))
 	if err != nil {
 		return wrapf(err, "update scim user %s", in.ID)
 	}

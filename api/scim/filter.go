@@ -195,7 +195,7 @@ func rewriteValuePathSub(s string) string {
 			break
 		}
 		b.WriteString(s[i : open+1])
-		b.WriteString("(" + inner + ") and " + rest[1:1+cmpEnd] + "]")
+		b.WriteString(inner + " and " + rest[1:1+cmpEnd] + "]")
 		i = end + 1 + 1 + cmpEnd
 	}
 	return b.String()

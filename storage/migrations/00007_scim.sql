@@ -58,6 +58,9 @@ CREATE TABLE scim_group_members (
     group_id    uuid        NOT NULL,
     customer_id uuid        NOT NULL,
     user_id     text        NOT NULL,
+    -- Members are answered in the order they joined, even when many join
+    -- in one request.
+    seq         bigint      GENERATED ALWAYS AS IDENTITY,
     created_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (group_id, user_id),
     FOREIGN KEY (customer_id, group_id) REFERENCES scim_groups (customer_id, id) ON DELETE CASCADE,
