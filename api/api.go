@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seatsync/seatsync/api/ratelimit"
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/worker/engine"
@@ -44,6 +45,7 @@ type API struct {
 	allowPrivateNetworks bool
 	invitationTTL        time.Duration
 	rateLimit, rateBurst int
+	limiter              *ratelimit.Limiter
 	now                  func() time.Time
 }
 
@@ -53,6 +55,7 @@ func New(o Options) *API {
 		db: o.DB, queue: o.Queue, redis: o.Redis, engine: o.Engine, log: o.Log,
 		allowPrivateNetworks: o.AllowPrivateNetworks, invitationTTL: o.InvitationTTL,
 		rateLimit: o.RateLimit, rateBurst: o.RateBurst, now: time.Now,
+		limiter: ratelimit.New(o.Redis, o.RateLimit, o.RateBurst, o.Log),
 	}
 }
 
@@ -75,6 +78,9 @@ func (a *API) Register(r gin.IRouter) {
 	v1.GET("/customers/:customer/auto-assign", a.listAutoAssign)
 	v1.PUT("/customers/:customer/auto-assign/:product", a.putAutoAssign)
 	v1.DELETE("/customers/:customer/auto-assign/:product", a.deleteAutoAssign)
+	v1.POST("/customers/:customer/scim-tokens", a.createSCIMToken)
+	v1.GET("/customers/:customer/scim-tokens", a.listSCIMTokens)
+	v1.DELETE("/customers/:customer/scim-tokens/:id", a.revokeSCIMToken)
 
 	v1.GET("/orders/:order", a.getOrder)
 	v1.PUT("/orders/:order", a.putOrder)

@@ -99,14 +99,13 @@ func (a *API) putCustomer(c *gin.Context) {
 				return err
 			}
 		}
-		_, err := tx.LockExistingCustomer(ctx, externalID)
-		created = errors.Is(err, storage.ErrNotFound)
-		if err != nil && !created {
-			return err
-		}
-		return unlessNewer(a.engine.UpsertCustomer(ctx, tx, storage.CustomerInput{
+		// The API states the caller's current state: it is never stale,
+		// and of concurrent PUTs the one that commits last wins.
+		err := unlessNewer(a.engine.UpsertCustomer(ctx, tx, storage.CustomerInput{
 			ExternalID: externalID, Name: req.Name, Email: req.Email, ProviderIDs: req.ProviderIDs,
-		}, a.now()))
+		}, storage.CurrentState))
+		created = tx.CreatedCustomer(externalID)
+		return err
 	})
 	if err != nil {
 		a.fail(c, err)

@@ -103,7 +103,7 @@ func (a *API) putOrder(c *gin.Context) {
 		case owner != in.Customer.ExternalID:
 			return orderOfAnotherCustomer(in.ExternalID, owner)
 		}
-		return unlessNewer(a.engine.UpsertOrder(ctx, tx, in, a.now()))
+		return unlessNewer(a.engine.UpsertOrder(ctx, tx, in, storage.CurrentState))
 	})
 	if err != nil {
 		a.fail(c, err)
@@ -144,7 +144,7 @@ func (a *API) cancelOrder(c *gin.Context) {
 		if err != nil || status == storage.OrderCanceled {
 			return err
 		}
-		return unlessNewer(a.engine.CancelOrder(ctx, tx, order, a.now()))
+		return unlessNewer(a.engine.CancelOrder(ctx, tx, order, storage.CurrentState))
 	})
 	if err != nil {
 		a.fail(c, err)

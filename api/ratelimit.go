@@ -1,83 +1,37 @@
 package api
 
 import (
-	"context"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
-	"sync/atomic"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/go-redis/redis_rate/v10"
 
 	"github.com/seatsync/seatsync/storage"
 )
 
-// rateLimitTimeout bounds the Redis round trip of the limiter: a slow Redis
-// must not make every API request slow.
-const rateLimitTimeout = time.Second
-
-// rateLimitWarnEvery spaces the warnings about a limiter that cannot reach
-// Redis: during an outage every request fails the same way, and one line a
-// minute says all there is to say.
-const rateLimitWarnEvery = time.Minute
-
-// lastRateLimitWarning is when the last such warning was logged, in Unix
-// nanoseconds. It is per process, like the log it protects.
-var lastRateLimitWarning atomic.Int64
-
 // limitRate admits a key's requests at a sustained a.rateLimit a second
-// with bursts of a.rateBurst (GCRA in Redis, so that every API process
-// shares one budget per key). It runs after authenticate.
-//
-// When Redis cannot answer, the request is served anyway: the limit
-// protects the service from one noisy client, and refusing every client
-// because Redis is down would turn a degraded limiter into an outage of the
-// whole API, whose data lives in Postgres.
+// with bursts of a.rateBurst (see package ratelimit: GCRA in Redis, shared
+// by every API process, failing open when Redis is down). It runs after
+// authenticate.
 func (a *API) limitRate(c *gin.Context) {
 	key := c.MustGet(apiKeyContextKey).(storage.APIKey)
-	limit := redis_rate.Limit{Rate: a.rateLimit, Burst: a.rateBurst, Period: time.Second}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), rateLimitTimeout)
-	// A Limiter is a thin handle on the client; making one per request costs
-	// nothing and keeps the API's fields to its dependencies.
-	res, err := redis_rate.NewLimiter(a.redis).Allow(ctx, "api_key:"+key.ID, limit)
-	cancel()
-	if err != nil {
-		a.warnRateLimitDown(c.Request.Context(), err)
+	d := a.limiter.Allow(c.Request.Context(), "api_key:"+key.ID)
+	if !d.Checked {
 		c.Next()
 		return
 	}
-	// Limit is the burst: the most requests a key can make at once, which
-	// is what Remaining counts down from.
-	c.Header("RateLimit-Limit", strconv.Itoa(a.rateBurst))
-	c.Header("RateLimit-Remaining", strconv.Itoa(res.Remaining))
-	if res.Allowed == 0 {
-		retry := max(1, int(math.Ceil(res.RetryAfter.Seconds())))
-		c.Header("Retry-After", strconv.Itoa(retry))
+	c.Header("RateLimit-Limit", strconv.Itoa(d.Limit))
+	c.Header("RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	if !d.Allowed {
+		c.Header("Retry-After", strconv.Itoa(d.RetryAfter))
 		a.fail(c, &detailedError{
 			apiError: &apiError{http.StatusTooManyRequests, "rate_limited", fmt.Sprintf(
 				"too many requests with this API key (at most %d a second, %d at once); retry in %d s",
-				a.rateLimit, a.rateBurst, retry)},
-			details: map[string]any{"retry_after": retry},
+				a.rateLimit, a.rateBurst, d.RetryAfter)},
+			details: map[string]any{"retry_after": d.RetryAfter},
 		})
 		return
 	}
 	c.Next()
-}
-
-// warnRateLimitDown logs that requests go unlimited, at most once every
-// rateLimitWarnEvery.
-func (a *API) warnRateLimitDown(ctx context.Context, err error) {
-	now := time.Now().UnixNano()
-	last := lastRateLimitWarning.Load()
-	if last != 0 && now-last < int64(rateLimitWarnEvery) {
-		return
-	}
-	if !lastRateLimitWarning.CompareAndSwap(last, now) {
-		return // another request is logging it
-	}
-	a.log.WarnContext(ctx, "rate limiter cannot reach redis; serving API requests without a limit",
-		"error", err, "next_warning_in", rateLimitWarnEvery.String())
 }

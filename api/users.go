@@ -127,7 +127,7 @@ func (a *API) putUser(c *gin.Context) {
 			return err
 		}
 		created = !exists
-		return unlessNewer(a.engine.UpsertUser(ctx, tx, in, a.now()))
+		return unlessNewer(a.engine.UpsertUser(ctx, tx, in, storage.CurrentState))
 	})
 	if err != nil {
 		a.fail(c, err)

@@ -78,9 +78,9 @@ func (tx *Tx) UpsertCustomer(ctx context.Context, in CustomerInput, at time.Time
 		}
 	}
 	err = tx.x.GetContext(ctx, &id, `
-		UPDATE customers SET name = $2, email = $3, applied_event_at = $4, updated_at = now()
-		WHERE id = $1 AND (applied_event_at IS NULL OR applied_event_at <= $4)
-		RETURNING id`, id, in.Name, in.Email, at)
+		UPDATE customers SET name = $2, email = $3, applied_event_at = GREATEST(applied_event_at, COALESCE($4, now())), updated_at = now()
+		WHERE id = $1 AND ($4::timestamptz IS NULL OR applied_event_at IS NULL OR applied_event_at <= $4)
+		RETURNING id`, id, in.Name, in.Email, eventTime(at))
 	return appliedOrStale(err, "upsert customer "+externalID)
 }
 
@@ -96,6 +96,9 @@ func (tx *Tx) ensureCustomer(ctx context.Context, externalID string) (string, er
 	if errors.Is(translate(err), ErrNotFound) {
 		err = tx.x.GetContext(ctx, &id, `
 			INSERT INTO customers (external_id) VALUES ($1) ON CONFLICT (external_id) DO NOTHING RETURNING id`, externalID)
+		if err == nil {
+			tx.created = append(tx.created, externalID)
+		}
 		if errors.Is(translate(err), ErrNotFound) { // created meanwhile by another transaction
 			err = tx.x.GetContext(ctx, &id, lock, externalID)
 		}
@@ -104,6 +107,12 @@ func (tx *Tx) ensureCustomer(ctx context.Context, externalID string) (string, er
 		return "", wrapf(err, "ensure customer %s", externalID)
 	}
 	return id, nil
+}
+
+// CreatedCustomer reports whether this transaction created the customer:
+// of concurrent upserts of a new customer exactly one did.
+func (tx *Tx) CreatedCustomer(externalID string) bool {
+	return slices.Contains(tx.created, externalID)
 }
 
 // CustomerByExternalID returns one customer.

@@ -87,6 +87,7 @@ func (tx *Tx) resolveCustomerOnce(ctx context.Context, ref CustomerRef) (string,
 		if err != nil {
 			return "", wrapf(err, "rename customer %s to %s", linked.ExternalID, ref.ExternalID)
 		}
+		tx.created = append(tx.created, ref.ExternalID) // new under the caller's id
 		return linked.ID, nil
 	}
 	if err != nil {

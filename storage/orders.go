@@ -66,15 +66,15 @@ func (tx *Tx) UpsertOrder(ctx context.Context, in OrderInput, at time.Time) (app
 	}
 	err = tx.x.GetContext(ctx, &row, `
 		INSERT INTO orders (external_id, customer_id, status, applied_event_at, status_event_at)
-		VALUES ($1, $2, $3, $4, $4)
+		VALUES ($1, $2, $3, COALESCE($4, now()), COALESCE($4, now()))
 		ON CONFLICT (external_id) DO UPDATE SET
-		    customer_id = CASE WHEN `+newer("orders.applied_event_at")+` THEN EXCLUDED.customer_id ELSE orders.customer_id END,
-		    status      = CASE WHEN `+newer("orders.status_event_at")+` THEN EXCLUDED.status ELSE orders.status END,
+		    customer_id = CASE WHEN `+newer("orders.applied_event_at", "$4")+` THEN EXCLUDED.customer_id ELSE orders.customer_id END,
+		    status      = CASE WHEN `+newer("orders.status_event_at", "$4")+` THEN EXCLUDED.status ELSE orders.status END,
 		    applied_event_at = GREATEST(orders.applied_event_at, EXCLUDED.applied_event_at),
 		    status_event_at  = GREATEST(orders.status_event_at, EXCLUDED.status_event_at),
 		    updated_at = now()
-		WHERE `+newer("orders.applied_event_at")+` OR `+newer("orders.status_event_at")+`
-		RETURNING id, applied_event_at = $4 AS new_lines`, in.ExternalID, customerID, in.Status, at)
+		WHERE `+newer("orders.applied_event_at", "$4")+` OR `+newer("orders.status_event_at", "$4")+`
+		RETURNING id, ($4::timestamptz IS NULL OR applied_event_at = $4) AS new_lines`, in.ExternalID, customerID, in.Status, eventTime(at))
 	if applied, err := appliedOrStale(err, "upsert order "+in.ExternalID); !applied || !row.NewLines {
 		return applied, err
 	}
@@ -105,9 +105,9 @@ func (tx *Tx) UpsertOrder(ctx context.Context, in OrderInput, at time.Time) (app
 func (tx *Tx) CancelOrder(ctx context.Context, externalID string, at time.Time) (applied bool, err error) {
 	var id string
 	err = tx.x.GetContext(ctx, &id, `
-		UPDATE orders SET status = 'canceled', status_event_at = $2, updated_at = now()
-		WHERE external_id = $1 AND (status_event_at IS NULL OR status_event_at <= $2)
-		RETURNING id`, externalID, at)
+		UPDATE orders SET status = 'canceled', status_event_at = GREATEST(status_event_at, COALESCE($2, now())), updated_at = now()
+		WHERE external_id = $1 AND ($2::timestamptz IS NULL OR status_event_at IS NULL OR status_event_at <= $2)
+		RETURNING id`, externalID, eventTime(at))
 	if applied, err := appliedOrStale(err, "cancel order "+externalID); applied || err != nil {
 		return applied, err
 	}

@@ -16,6 +16,7 @@ const maxTxAttempts = 5
 type Tx struct {
 	x         *sqlx.Tx
 	customers map[CustomerRef]string // resolved in this transaction
+	created   []string               // external ids of the customers it created
 }
 
 // InTx runs fn in a transaction. It rolls back when fn returns an error or

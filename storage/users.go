@@ -80,16 +80,16 @@ func (tx *Tx) UpsertUser(ctx context.Context, in UserInput, at time.Time) (UserC
 	var u changedUser
 	err = tx.x.GetContext(ctx, &u, `
 		INSERT INTO users (customer_id, external_id, email, name, status, applied_event_at, status_event_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $6)
+		VALUES ($1, $2, $3, $4, $5, COALESCE($6, now()), COALESCE($6, now()))
 		ON CONFLICT (customer_id, external_id) DO UPDATE SET
-		    email  = CASE WHEN `+newer("users.applied_event_at")+` THEN EXCLUDED.email ELSE users.email END,
-		    name   = CASE WHEN `+newer("users.applied_event_at")+` THEN EXCLUDED.name ELSE users.name END,
-		    status = CASE WHEN `+newer("users.status_event_at")+` THEN EXCLUDED.status ELSE users.status END,
+		    email  = CASE WHEN `+newer("users.applied_event_at", "$6")+` THEN EXCLUDED.email ELSE users.email END,
+		    name   = CASE WHEN `+newer("users.applied_event_at", "$6")+` THEN EXCLUDED.name ELSE users.name END,
+		    status = CASE WHEN `+newer("users.status_event_at", "$6")+` THEN EXCLUDED.status ELSE users.status END,
 		    applied_event_at = GREATEST(users.applied_event_at, EXCLUDED.applied_event_at),
 		    status_event_at  = GREATEST(users.status_event_at, EXCLUDED.status_event_at),
 		    updated_at = now()
-		WHERE `+newer("users.applied_event_at")+` OR `+newer("users.status_event_at")+`
-		`+userReturning, customerID, in.ExternalID, in.Email, in.Name, in.Status, at)
+		WHERE `+newer("users.applied_event_at", "$6")+` OR `+newer("users.status_event_at", "$6")+`
+		`+userReturning, customerID, in.ExternalID, in.Email, in.Name, in.Status, eventTime(at))
 	profile, err := appliedOrStale(err, "upsert user "+in.Customer.String()+"/"+in.ExternalID)
 	if err != nil || !in.GroupsSet && !profile {
 		return UserChange{}, err
@@ -113,8 +113,8 @@ func (tx *Tx) UpsertUser(ctx context.Context, in UserInput, at time.Time) (UserC
 // after `at` one by one keep their newer state.
 func (tx *Tx) listGroups(ctx context.Context, userID string, groups []string, at time.Time) (bool, error) {
 	res, err := tx.x.ExecContext(ctx, `
-		UPDATE users SET groups_listed_at = $2
-		WHERE id = $1 AND (groups_listed_at IS NULL OR groups_listed_at <= $2)`, userID, at)
+		UPDATE users SET groups_listed_at = GREATEST(groups_listed_at, COALESCE($2, now()))
+		WHERE id = $1 AND ($2::timestamptz IS NULL OR groups_listed_at IS NULL OR groups_listed_at <= $2)`, userID, eventTime(at))
 	if err != nil {
 		return false, wrapf(err, "list groups of user %s", userID)
 	}
@@ -123,13 +123,13 @@ func (tx *Tx) listGroups(ctx context.Context, userID string, groups []string, at
 	}
 	list := pq.StringArray(append([]string{}, groups...))
 	for _, stmt := range []string{
-		`UPDATE user_groups SET member = (group_name = ANY($2)), applied_event_at = $3
-		 WHERE user_id = $1 AND applied_event_at <= $3`,
+		`UPDATE user_groups SET member = (group_name = ANY($2)), applied_event_at = GREATEST(applied_event_at, COALESCE($3, now()))
+		 WHERE user_id = $1 AND ($3::timestamptz IS NULL OR applied_event_at <= $3)`,
 		`INSERT INTO user_groups (user_id, group_name, member, applied_event_at)
-		 SELECT $1, g, true, $3 FROM unnest($2::text[]) AS g
+		 SELECT $1, g, true, COALESCE($3, now()) FROM unnest($2::text[]) AS g
 		 ON CONFLICT (user_id, group_name) DO NOTHING`,
 	} {
-		if _, err := tx.x.ExecContext(ctx, stmt, userID, list, at); err != nil {
+		if _, err := tx.x.ExecContext(ctx, stmt, userID, list, eventTime(at)); err != nil {
 			return false, wrapf(err, "list groups of user %s", userID)
 		}
 	}
@@ -157,15 +157,16 @@ func (tx *Tx) ChangeUserGroup(ctx context.Context, customer CustomerRef, userExt
 		return UserChange{}, wrapf(err, "user %s/%s", customer, userExternalID)
 	}
 	change := UserChange{User: u.UserState, Before: u.Before}
-	if u.GroupsListedAt != nil && at.Before(*u.GroupsListedAt) {
+	if !at.IsZero() && u.GroupsListedAt != nil && at.Before(*u.GroupsListedAt) {
 		return change, nil
 	}
 	var done bool
 	err = tx.x.GetContext(ctx, &done, `
-		INSERT INTO user_groups (user_id, group_name, member, applied_event_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (user_id, group_name) DO UPDATE SET member = EXCLUDED.member, applied_event_at = EXCLUDED.applied_event_at
-		WHERE user_groups.applied_event_at <= EXCLUDED.applied_event_at
-		RETURNING true`, u.ID, group, member, at)
+		INSERT INTO user_groups (user_id, group_name, member, applied_event_at) VALUES ($1, $2, $3, COALESCE($4, now()))
+		ON CONFLICT (user_id, group_name) DO UPDATE SET member = EXCLUDED.member,
+		    applied_event_at = GREATEST(user_groups.applied_event_at, EXCLUDED.applied_event_at)
+		WHERE $4::timestamptz IS NULL OR user_groups.applied_event_at <= EXCLUDED.applied_event_at
+		RETURNING true`, u.ID, group, member, eventTime(at))
 	change.Applied, err = appliedOrStale(err, "change group "+group+" of user "+userExternalID)
 	return change, err
 }
@@ -182,11 +183,11 @@ func (tx *Tx) DeactivateUser(ctx context.Context, customer CustomerRef, external
 	var u changedUser
 	err = tx.x.GetContext(ctx, &u, `
 		INSERT INTO users (customer_id, external_id, status, status_event_at)
-		VALUES ($1, $2, 'deactivated', $3)
+		VALUES ($1, $2, 'deactivated', COALESCE($3, now()))
 		ON CONFLICT (customer_id, external_id) DO UPDATE
-		SET status = 'deactivated', status_event_at = EXCLUDED.status_event_at, updated_at = now()
-		WHERE `+newer("users.status_event_at")+`
-		`+userReturning, customerID, externalID, at)
+		SET status = 'deactivated', status_event_at = GREATEST(users.status_event_at, EXCLUDED.status_event_at), updated_at = now()
+		WHERE `+newer("users.status_event_at", "$3")+`
+		`+userReturning, customerID, externalID, eventTime(at))
 	applied, err := appliedOrStale(err, "deactivate user "+customer.String()+"/"+externalID)
 	return UserChange{User: u.UserState, Applied: applied, Before: u.Before}, err
 }
@@ -230,10 +231,11 @@ func (db *DB) UserByExternalID(ctx context.Context, customerExternalID, external
 }
 
 // newer is the SQL condition "the incoming row's event time for this column
-// is not older than the stored one", inside ON CONFLICT DO UPDATE.
-func newer(column string) string {
+// is not older than the stored one", inside ON CONFLICT DO UPDATE; param
+// is the statement's event time parameter, NULL for CurrentState.
+func newer(column, param string) string {
 	excluded := "EXCLUDED." + column[strings.Index(column, ".")+1:]
-	return "(" + column + " IS NULL OR " + column + " <= " + excluded + ")"
+	return "(" + param + "::timestamptz IS NULL OR " + column + " IS NULL OR " + column + " <= " + excluded + ")"
 }
 
 // UserState is what the seat rules need to know about a user.

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/seatsync/seatsync/api"
+	"github.com/seatsync/seatsync/api/scim"
 	"github.com/seatsync/seatsync/webhooks"
 	"github.com/seatsync/seatsync/worker"
 	"github.com/seatsync/seatsync/worker/engine"
@@ -34,15 +35,22 @@ func (d *deps) baseRouter() *gin.Engine {
 }
 
 // mainRouter is `serve`'s: the base routes plus the webhook receiver, the
-// management API and the operators' dashboard.
+// management API, the SCIM service providers and the operators' dashboard.
 func (d *deps) mainRouter(sources []webhooks.Source) *gin.Engine {
 	r := d.baseRouter()
 	receiver := webhooks.NewReceiver(sources, worker.NewInbox(d.db), d.queue,
 		d.cfg.MaxBodyBytes, webhooks.NewMetrics(d.reg), d.log)
 	receiver.Register(r)
+	seats := engine.New()
 	api.New(api.Options{
-		DB: d.db, Queue: d.queue, Redis: d.rdb, Engine: engine.New(), Log: d.log,
+		DB: d.db, Queue: d.queue, Redis: d.rdb, Engine: seats, Log: d.log,
 		AllowPrivateNetworks: d.cfg.OutboundAllowPrivateNetworks, InvitationTTL: d.cfg.InvitationTTL,
+		RateLimit: d.cfg.APIRateLimit, RateBurst: d.cfg.APIRateBurst,
+	}).Register(r)
+	// SCIM tokens share the API keys' rate settings: an identity provider
+	// is one more client of the same service.
+	scim.New(scim.Options{
+		DB: d.db, Engine: seats, Redis: d.rdb, Log: d.log,
 		RateLimit: d.cfg.APIRateLimit, RateBurst: d.cfg.APIRateBurst,
 	}).Register(r)
 	d.mountOps(r)

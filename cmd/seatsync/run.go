@@ -28,6 +28,7 @@ func commands() []command {
 		{"all", "", "migrate, then serve and work in one process (for a laptop)", allCommand},
 		{"migrate", "", "create the database if missing and apply the schema migrations", migrateCommand},
 		{"apikey", "create --name NAME | list | revoke ID", "manage management API keys", apikeyCommand},
+		{"scim-token", "create --customer EXT [--name N] | list --customer EXT | revoke ID", "manage customers' SCIM provisioning tokens", scimTokenCommand},
 		{"endpoint", "create --url URL [--event-type T ...] [--customer EXT] | list | rotate ID | delete ID", "manage outbound webhook endpoints", endpointCommand},
 		{"events", eventsArgs, "list inbound events; replay failed or stale ones", eventsCommand},
 		{"send", "--source NAME --type TYPE --data JSON", "sign a test event with a source's secret and post it", sendCommand},
