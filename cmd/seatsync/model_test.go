@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/storage/storagetest"
 	"github.com/seatsync/seatsync/worker/engine"
 )
 
@@ -233,11 +234,5 @@ func TestModelAnyOrderAnyWorker(t *testing.T) {
 
 func (s *stack) checkInvariants() {
 	s.t.Helper()
-	v, err := s.d.db.InvariantViolations(context.Background())
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	for _, violation := range v {
-		s.t.Error(violation)
-	}
+	storagetest.CheckInvariants(s.t, s.d.db)
 }
