@@ -16,29 +16,17 @@ import (
 
 // autoAssignAPI is an API client with a worker, whose state is made by
 // canonical events, as in production.
-type autoAssignAPI struct {
-	*apiTest
-	n int
-}
+type autoAssignAPI struct{ *apiTest }
 
 func newAutoAssignAPI(t *testing.T) *autoAssignAPI {
 	t.Helper()
-	e := newAPITest(t)
-	e.startWorker()
-	return &autoAssignAPI{apiTest: e}
+	return &autoAssignAPI{newAPITest(t, withWorker)}
 }
 
-// apply sends a canonical event and waits until it is applied.
+// apply applies a canonical event of now.
 func (e *autoAssignAPI) apply(typ, data string) {
 	e.t.Helper()
-	e.n++
-	ev := event{id: fmt.Sprintf("evt_aa_%d", e.n), typ: typ, at: time.Now(), data: data}
-	if a := e.send(ev); status(a) != "enqueued" {
-		e.t.Fatalf("send %s: %d %v", typ, a.status, a.body)
-	}
-	if got := e.waitProcessed("crm", ev.id); got.Status != storage.InboxApplied {
-		e.t.Fatalf("%s: status %q error %q", typ, got.Status, got.Error)
-	}
+	e.apiTest.apply(typ, time.Now(), data)
 }
 
 func (e *autoAssignAPI) user(id, extra string) {

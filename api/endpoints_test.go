@@ -14,6 +14,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/seatsync/seatsync/api/apitest"
 	"github.com/seatsync/seatsync/storage"
 )
 
@@ -273,10 +274,10 @@ func TestWebhookDeliveriesAPI(t *testing.T) {
 	base := "/v1/webhook-endpoints/" + id
 
 	before := time.Now().Add(-time.Minute)
-	ev := event{id: "evt_order", typ: "order.upserted", at: time.Now(),
-		data: `{"external_id":"sub_1","customer_external_id":"acme","lines":[{"product_id":"pro","quantity":3}]}`}
+	ev := apitest.Event{ID: "evt_order", Type: "order.upserted", At: time.Now(),
+		Data: `{"external_id":"sub_1","customer_external_id":"acme","lines":[{"product_id":"pro","quantity":3}]}`}
 	e.send(ev)
-	if got := e.waitProcessed("crm", ev.id); got.Status != storage.InboxApplied {
+	if got := e.waitProcessed("crm", ev.ID); got.Status != storage.InboxApplied {
 		t.Fatalf("order: %s %s", got.Status, got.Error)
 	}
 	d := e.waitDeliveries(id, func(d map[string]any) bool { return d["status"] == storage.DeliveryDelivered })

@@ -22,16 +22,6 @@ import (
 	"github.com/seatsync/seatsync/worker"
 )
 
-// sendAndWait sends a canonical event and waits until it left received;
-// it returns the inbox row.
-func (s *apiTest) sendAndWait(id, typ string, at time.Time, data string) storage.InboxEvent {
-	s.t.Helper()
-	if a := s.send(event{id: id, typ: typ, at: at, data: data}); status(a) != "enqueued" {
-		s.t.Fatalf("send %s: %d %v", id, a.status, a.body)
-	}
-	return s.waitProcessed("crm", id)
-}
-
 // failingAssignment and revive are apitest's replay scenario, shared with
 // the binary's test of `seatsync events`.
 func (s *apiTest) failingAssignment(t0 time.Time) storage.InboxEvent {
@@ -237,8 +227,8 @@ func TestSweeperEnqueuesReplaysTheQueueLost(t *testing.T) {
 	sweeper := worker.NewSweeper(e.db, e.queue, 0, worker.NewMetrics(prometheus.NewRegistry()), e.log)
 	// Two events, given up on before any worker ran.
 	for _, id := range []string{"evt_lost", "evt_flushed"} {
-		ev := event{id: id, typ: "user.upserted", at: time.Now(),
-			data: `{"customer_external_id":"acme","external_id":"` + id + `"}`} // a user each: neither is stale
+		ev := apitest.Event{ID: id, Type: "user.upserted", At: time.Now(),
+			Data: `{"customer_external_id":"acme","external_id":"` + id + `"}`} // a user each: neither is stale
 		if a := e.send(ev); status(a) != "enqueued" {
 			t.Fatalf("send: %d %v", a.status, a.body)
 		}

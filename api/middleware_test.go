@@ -19,8 +19,8 @@ func TestRequestIDs(t *testing.T) {
 	t.Parallel()
 	e := newAPITest(t)
 	withID := func(id string) http.Header { return http.Header{api.RequestIDHeader: {id}} }
-	hook := event{id: "evt_rid", typ: "customer.upserted", at: time.Now(), data: `{"external_id":"acme"}`}
-	hookHeader := apitest.Signed(t, secretNew, hook.id, time.Now(), hook.body())
+	hook := apitest.Event{ID: "evt_rid", Type: "customer.upserted", At: time.Now(), Data: `{"external_id":"acme"}`}
+	hookHeader := apitest.Signed(t, secretNew, hook.ID, time.Now(), hook.Body())
 	hookHeader.Set(api.RequestIDHeader, "hook-1")
 
 	tests := []struct {
@@ -34,7 +34,7 @@ func TestRequestIDs(t *testing.T) {
 		{"api without key", func() answer { return e.get("/v1/webhook-endpoints", withID("trace-2")) }, "trace-2", true, 401},
 		{"public", func() answer { return e.get("/v1/openapi.json", nil) }, "", false, 200},
 		{"unknown route", func() answer { return e.get("/v1/nope", nil) }, "", false, 404},
-		{"webhook receiver", func() answer { return e.post("/v1/webhooks/crm", hookHeader, hook.body()) }, "hook-1", true, 202},
+		{"webhook receiver", func() answer { return e.post("/v1/webhooks/crm", hookHeader, hook.Body()) }, "hook-1", true, 202},
 		{"insane id", func() answer { return e.get("/v1/openapi.json", withID("a b")) }, "a b", false, 200},
 		{"too long id", func() answer { return e.get("/v1/openapi.json", withID(strings.Repeat("a", 129))) }, strings.Repeat("a", 129), false, 200},
 	}
@@ -67,7 +67,7 @@ func TestRequestIDs(t *testing.T) {
 	if lines := e.logLinesWith("api request", "trace-2"); len(lines) != 1 || lines[0]["status"] != 401.0 || lines[0]["api_key_id"] != nil {
 		t.Errorf("access line of the 401 = %v", lines)
 	}
-	if lines := e.logLinesWith("inbound event", "hook-1"); len(lines) != 1 || lines[0]["event_id"] != hook.id {
+	if lines := e.logLinesWith("inbound event", "hook-1"); len(lines) != 1 || lines[0]["event_id"] != hook.ID {
 		t.Errorf("receiver lines of hook-1 = %v", lines)
 	}
 	secret := strings.TrimPrefix(e.key.Get("Authorization"), "Bearer ")

@@ -13,29 +13,11 @@ import (
 
 // ordersAPI is an API test with a worker, holding state made by canonical
 // events only.
-type ordersAPI struct {
-	*apiTest
-	n int
-}
+type ordersAPI struct{ *apiTest }
 
 func newOrdersAPI(t *testing.T) *ordersAPI {
 	t.Helper()
-	s := newAPITest(t)
-	s.startWorker()
-	return &ordersAPI{apiTest: s}
-}
-
-// apply sends a canonical event and waits until the worker applied it.
-func (o *ordersAPI) apply(typ string, at time.Time, data string) {
-	o.t.Helper()
-	o.n++
-	e := event{id: fmt.Sprintf("evt_%d", o.n), typ: typ, at: at, data: data}
-	if a := o.send(e); status(a) != "enqueued" {
-		o.t.Fatalf("send %s: %d %v", typ, a.status, a.body)
-	}
-	if got := o.waitProcessed("crm", e.id); got.Status != storage.InboxApplied {
-		o.t.Fatalf("%s: status %q error %q", typ, got.Status, got.Error)
-	}
+	return &ordersAPI{newAPITest(t, withWorker)}
 }
 
 func (o *ordersAPI) upsertOrder(id string, at time.Time, lines string) {

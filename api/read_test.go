@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/seatsync/seatsync/api/apitest"
 )
 
 func TestReadAPI(t *testing.T) {
@@ -21,10 +23,10 @@ func TestReadAPI(t *testing.T) {
 			}
 		}
 	}
-	e := event{id: "evt_u", typ: "user.upserted", at: time.Now(),
-		data: `{"customer_external_id":"acme","external_id":"u1","email":"jane@acme.test","groups":["eng"]}`}
+	e := apitest.Event{ID: "evt_u", Type: "user.upserted", At: time.Now(),
+		Data: `{"customer_external_id":"acme","external_id":"u1","email":"jane@acme.test","groups":["eng"]}`}
 	s.send(e)
-	s.waitProcessed("crm", e.id)
+	s.waitProcessed("crm", e.ID)
 
 	tests := []struct {
 		name     string

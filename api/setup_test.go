@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,11 +46,12 @@ type apiTest struct {
 	redis  asynq.RedisClientOpt
 	queue  *jobs.Client
 	log    *slog.Logger
-	logBuf *syncBuffer
+	logBuf *apitest.LogBuffer
 	engine *gin.Engine
 	http   *httptest.Server
 	key    http.Header // the test's API key
 	cfg    setup
+	events int // canonical events applied, which numbers their ids
 }
 
 // setup is what a test may change of the configuration the API runs with;
@@ -62,6 +62,7 @@ type setup struct {
 	rateLimit, rateBurst int
 	redisDown            bool
 	logLevel             slog.Level
+	worker               bool
 }
 
 type option func(*setup)
@@ -69,6 +70,9 @@ type option func(*setup)
 // allowPrivate lets webhook endpoints point at loopback addresses, as
 // SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true does.
 func allowPrivate(s *setup) { s.allowPrivate = true }
+
+// withWorker starts a worker with the API (startWorker).
+func withWorker(s *setup) { s.worker = true }
 
 // redisDown points the API's Redis at a port nothing listens on.
 func redisDown(s *setup) { s.redisDown = true }
@@ -96,7 +100,7 @@ func newAPITest(t testing.TB, opts ...option) *apiTest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := &apiTest{t: t, db: db, dbURL: dbURL, redis: redisOpt, queue: jobs.NewClient(redisOpt), logBuf: &syncBuffer{}, cfg: cfg}
+	at := &apiTest{t: t, db: db, dbURL: dbURL, redis: redisOpt, queue: jobs.NewClient(redisOpt), logBuf: &apitest.LogBuffer{}, cfg: cfg}
 	at.log = slog.New(api.WithRequestIDs(slog.NewJSONHandler(at.logBuf, &slog.HandlerOptions{Level: cfg.logLevel})))
 	rdb := redisOpt.MakeRedisClient().(redis.UniversalClient)
 
@@ -127,6 +131,9 @@ func newAPITest(t testing.TB, opts ...option) *apiTest {
 		t.Fatal(err)
 	}
 	at.key = apitest.Bearer(secret)
+	if cfg.worker {
+		at.startWorker()
+	}
 	return at
 }
 
@@ -202,23 +209,31 @@ func (at *apiTest) post(path string, h http.Header, body []byte) answer {
 	return at.do(req)
 }
 
-// event is one canonical event delivery.
-type event struct {
-	id   string
-	typ  string
-	at   time.Time
-	data string
-}
-
-func (e event) body() []byte {
-	return []byte(fmt.Sprintf(`{"type":%q,"timestamp":%q,"data":%s}`, e.typ, e.at.UTC().Format(time.RFC3339Nano), e.data))
-}
-
 // send delivers e to the crm source, signed now with the newest secret.
-func (at *apiTest) send(e event) answer {
+func (at *apiTest) send(e apitest.Event) answer {
 	at.t.Helper()
-	body := e.body()
-	return at.post("/v1/webhooks/crm", apitest.Signed(at.t, secretNew, e.id, time.Now(), body), body)
+	body := e.Body()
+	return at.post("/v1/webhooks/crm", apitest.Signed(at.t, secretNew, e.ID, time.Now(), body), body)
+}
+
+// sendAndWait sends a canonical event, fails the test unless it was
+// enqueued, and waits until it left received; it returns the inbox row.
+func (at *apiTest) sendAndWait(id, typ string, when time.Time, data string) storage.InboxEvent {
+	at.t.Helper()
+	if a := at.send(apitest.Event{ID: id, Type: typ, At: when, Data: data}); status(a) != "enqueued" {
+		at.t.Fatalf("send %s: %d %v", id, a.status, a.body)
+	}
+	return at.waitProcessed("crm", id)
+}
+
+// apply sends a canonical event and fails the test unless the worker
+// applied it.
+func (at *apiTest) apply(typ string, when time.Time, data string) {
+	at.t.Helper()
+	at.events++
+	if got := at.sendAndWait(fmt.Sprintf("evt_%d", at.events), typ, when, data); got.Status != storage.InboxApplied {
+		at.t.Fatalf("%s: status %q error %q", typ, got.Status, got.Error)
+	}
 }
 
 // waitProcessed waits until the event's inbox row has left "received".
@@ -287,23 +302,3 @@ var (
 	listData       = apitest.ListData
 	listPagination = apitest.ListPagination
 )
-
-// syncBuffer is a log the worker's goroutines and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
-
-func (s *syncBuffer) String() string { return string(s.Bytes()) }

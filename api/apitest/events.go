@@ -95,3 +95,19 @@ func Revive(t testing.TB, send SendAndWait, id string) {
 		t.Fatalf("revive: %s %s", got.Status, got.Error)
 	}
 }
+
+// Event is one canonical event delivery: its webhook-id, type, time and
+// data (JSON).
+type Event struct {
+	ID, Type string
+	At       time.Time
+	Data     string
+}
+
+// Body is the event's body.
+func (e Event) Body() []byte { return EventBody(e.Type, e.At, e.Data) }
+
+// EventBody is the body of a canonical event of type typ at time at.
+func EventBody(typ string, at time.Time, data string) []byte {
+	return []byte(fmt.Sprintf(`{"type":%q,"timestamp":%q,"data":%s}`, typ, at.UTC().Format(time.RFC3339Nano), data))
+}

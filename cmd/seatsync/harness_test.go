@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -117,9 +116,7 @@ type event struct {
 	data string
 }
 
-func (e event) body() []byte {
-	return []byte(fmt.Sprintf(`{"type":%q,"timestamp":%q,"data":%s}`, e.typ, e.at.UTC().Format(time.RFC3339Nano), e.data))
-}
+func (e event) body() []byte { return apitest.EventBody(e.typ, e.at, e.data) }
 
 var (
 	signed   = apitest.Signed
