@@ -12,6 +12,7 @@ import (
 )
 
 func TestEndpointCommand(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	ctx := context.Background()
 	environ := baseEnviron(s.dbURL, s.redis)

@@ -18,6 +18,7 @@ import (
 // failures, replay one before and after fixing its cause, by inbox id and by
 // source and event id.
 func TestEventsCommand(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	s.startWorker()
 	ctx := context.Background()

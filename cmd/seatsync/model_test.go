@@ -180,6 +180,7 @@ func (s *stack) startWorkerProcess(extra ...string) *exec.Cmd {
 }
 
 func TestModelAnyOrderAnyWorker(t *testing.T) {
+	t.Parallel()
 	for _, f := range []modelFlavor{{name: "automatic"}, {name: "manual", manual: true}} {
 		for seed := range uint64(2) {
 			evs := modelEvents(seed, f)

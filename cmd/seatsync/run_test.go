@@ -91,7 +91,8 @@ type syncBuffer = apitest.LogBuffer
 // and migrates the database, takes an event through to Postgres, and shuts
 // down cleanly when its context ends.
 func TestAllOnAFreshDatabase(t *testing.T) {
-	redis := jobstest.Redis(t, redisDB)
+	t.Parallel()
+	redis := jobstest.New(t)
 	dbURL := storagetest.NewEmptyURL(t)
 	environ := override(baseEnviron(dbURL, redis), []string{"SEATSYNC_HTTP_ADDR=127.0.0.1:0"})
 	ctx, cancel := context.WithCancel(context.Background())
