@@ -179,8 +179,10 @@ func (s *stack) startWorkerProcess(extra ...string) *exec.Cmd {
 	return cmd
 }
 
+// TestModelAnyOrderAnyWorker does not run in parallel: its two worker
+// processes hold as many Postgres connections
+// as a few other tests together.
 func TestModelAnyOrderAnyWorker(t *testing.T) {
-	t.Parallel()
 	for _, f := range []modelFlavor{{name: "automatic"}, {name: "manual", manual: true}} {
 		for seed := range uint64(2) {
 			evs := modelEvents(seed, f)
