@@ -180,8 +180,7 @@ func (s *stack) startWorkerProcess(extra ...string) *exec.Cmd {
 }
 
 // TestModelAnyOrderAnyWorker does not run in parallel: its two worker
-// processes hold as many Postgres connections
-// as a few other tests together.
+// processes hold as many Postgres connections as a few other tests together.
 func TestModelAnyOrderAnyWorker(t *testing.T) {
 	for _, f := range []modelFlavor{{name: "automatic"}, {name: "manual", manual: true}} {
 		for seed := range uint64(2) {
