@@ -179,14 +179,7 @@ func TestCustomersPaginationWhileAdding(t *testing.T) {
 func TestCustomerOrderSeatRoutesNeedKey(t *testing.T) {
 	t.Parallel()
 	e := newAPITest(t)
-	ctx := context.Background()
-	k, revoked, err := e.db.CreateAPIKey(ctx, "old")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.db.RevokeAPIKey(ctx, k.ID); err != nil {
-		t.Fatal(err)
-	}
+	revoked := e.revokedKey()
 	routes := []struct{ method, path, body string }{
 		{http.MethodGet, "/v1/customers", ""},
 		{http.MethodGet, "/v1/customers/acme", ""},

@@ -208,14 +208,7 @@ func TestInviteAPI(t *testing.T) {
 func TestInvitationRoutesNeedAKey(t *testing.T) {
 	t.Parallel()
 	f := newInvitationsAPI(t)
-	ctx := context.Background()
-	old, oldSecret, err := f.db.CreateAPIKey(ctx, "old")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.db.RevokeAPIKey(ctx, old.ID); err != nil {
-		t.Fatal(err)
-	}
+	oldSecret := f.revokedKey()
 	token := invitationToken(t, f.invite(f.seats[0], "jane@acme.test"))
 	routes := []struct{ method, path, body string }{
 		{http.MethodPost, invitePath("sub_1", f.seats[1]), `{"email":"joe@acme.test"}`},

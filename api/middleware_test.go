@@ -141,14 +141,7 @@ func TestRateLimitWithoutRedis(t *testing.T) {
 func TestAPIKeyRequiredOnEveryRoute(t *testing.T) {
 	t.Parallel()
 	e := newAPITest(t)
-	ctx := context.Background()
-	old, oldSecret, err := e.db.CreateAPIKey(ctx, "old")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.db.RevokeAPIKey(ctx, old.ID); err != nil {
-		t.Fatal(err)
-	}
+	oldSecret := e.revokedKey()
 	public := map[string]bool{"GET /v1/openapi.json": true, "GET /v1/claims/:token": true}
 	keys := []struct {
 		name   string

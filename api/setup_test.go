@@ -255,6 +255,20 @@ func (at *apiTest) checkInvariants() {
 	storagetest.CheckInvariants(at.t, at.db)
 }
 
+// revokedKey creates an API key, revokes it and returns its secret.
+func (at *apiTest) revokedKey() string {
+	at.t.Helper()
+	ctx := context.Background()
+	k, secret, err := at.db.CreateAPIKey(ctx, "old")
+	if err != nil {
+		at.t.Fatal(err)
+	}
+	if err := at.db.RevokeAPIKey(ctx, k.ID); err != nil {
+		at.t.Fatal(err)
+	}
+	return secret
+}
+
 // keyID is the id of the test's API key.
 func (at *apiTest) keyID() string {
 	at.t.Helper()
