@@ -101,7 +101,7 @@ func (a *API) putAutoAssign(c *gin.Context) {
 	created := false
 	err = a.db.InTx(ctx, func(tx *storage.Tx) error {
 		var err error
-		if customerID, err = tx.LockKnownCustomer(ctx, customer); err != nil {
+		if customerID, err = tx.LockExistingCustomer(ctx, customer); err != nil {
 			return err
 		}
 		_, err = tx.AutoAssignOf(ctx, customerID, product)

@@ -52,7 +52,7 @@ func (e *autoAssignAPI) waiting(product string) []string {
 	ctx := context.Background()
 	var out []string
 	err := e.db.InTx(ctx, func(tx *storage.Tx) error {
-		cust, err := tx.LockKnownCustomer(ctx, "acme")
+		cust, err := tx.LockExistingCustomer(ctx, "acme")
 		if err != nil {
 			return err
 		}

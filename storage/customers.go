@@ -153,14 +153,14 @@ func appliedOrStale(err error, what string) (bool, error) {
 	return false, fmt.Errorf("%s: %w", what, err)
 }
 
-// LockCustomer returns the id of the customer ref names, creating or
-// linking it as an event about it would, and locks it.
-func (tx *Tx) LockCustomer(ctx context.Context, ref CustomerRef) (string, error) {
+// LockOrCreateCustomer returns the id of the customer ref names, creating
+// or linking it as an event about it would, and locks it.
+func (tx *Tx) LockOrCreateCustomer(ctx context.Context, ref CustomerRef) (string, error) {
 	return tx.resolveCustomer(ctx, ref)
 }
 
 // LockExistingCustomer locks the customer with this external id, like
-// LockCustomer, but never creates it: ErrNotFound when there is none. The
+// LockOrCreateCustomer, but never creates it: ErrNotFound when there is none. The
 // management API creates customers only through their own upsert.
 func (tx *Tx) LockExistingCustomer(ctx context.Context, externalID string) (string, error) {
 	ref := CustomerRef{ExternalID: externalID}

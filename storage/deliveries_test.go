@@ -20,7 +20,7 @@ func TestPruneOutboxKeepsPendingBodies(t *testing.T) {
 	}
 	var created []storage.DeliveryRef
 	inTx(t, db, func(tx *storage.Tx) error {
-		customer, err := tx.LockCustomer(ctx, storage.CustomerRef{ExternalID: "acme"})
+		customer, err := tx.LockOrCreateCustomer(ctx, storage.CustomerRef{ExternalID: "acme"})
 		if err != nil {
 			return err
 		}

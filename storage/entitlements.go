@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // AutoAssign maps a customer's identity group (or every active user, when
@@ -83,4 +85,55 @@ func (tx *Tx) IsWaiting(ctx context.Context, customerID, productID, userID strin
 	err := tx.x.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM waiting_list
 		WHERE customer_id = $1 AND product_id = $2 AND user_id = $3)`, customerID, productID, userID)
 	return ok, wrapf(err, "waiting list")
+}
+
+// NextWaiting returns, first come first served, the users waiting for the
+// line's product who hold no seat of the line, at most as many as the
+// line has free seats now: the users a refill seats.
+func (tx *Tx) NextWaiting(ctx context.Context, line Line) ([]string, error) {
+	var ids []string
+	err := tx.x.SelectContext(ctx, &ids, `
+		SELECT w.user_id FROM waiting_list w
+		WHERE w.customer_id = $1 AND w.product_id = $2
+		  AND NOT EXISTS (SELECT 1 FROM seats s WHERE s.line_id = $3 AND s.user_id = w.user_id AND s.retired_at IS NULL)
+		ORDER BY w.id
+		LIMIT (SELECT greatest(live - assigned - invited, 0) FROM order_lines WHERE id = $3)`,
+		line.CustomerID, line.ProductID, line.ID)
+	return ids, wrapf(err, "waiting list of %s", line.ProductID)
+}
+
+// WaitIfEntitled puts, in the order given, those of the users that are
+// active and entitled to the product by the customer's automatic
+// assignment at the back of its waiting list: where the holders of seats a
+// smaller or canceled order took away go.
+func (tx *Tx) WaitIfEntitled(ctx context.Context, customerID, productID string, userIDs []string) error {
+	_, err := tx.x.ExecContext(ctx, `
+		INSERT INTO waiting_list (customer_id, product_id, user_id)
+		SELECT $1, $2, u.id
+		FROM unnest($3::uuid[]) WITH ORDINALITY AS t(id, n) JOIN users u ON u.id = t.id
+		JOIN auto_assign m ON m.customer_id = $1 AND m.product_id = $2
+		WHERE u.status = 'active' AND (m.group_name IS NULL OR EXISTS (
+		    SELECT 1 FROM user_groups g WHERE g.user_id = u.id AND g.group_name = m.group_name AND g.member))
+		ORDER BY t.n
+		ON CONFLICT DO NOTHING`, customerID, productID, pq.StringArray(userIDs))
+	return wrapf(err, "queue displaced users for %s", productID)
+}
+
+// Entitlement says whether a customer's automatic assignment of a product
+// entitles one user to a seat of it: its group holds the user, or it maps
+// every active user. The user's status is the caller's to weigh.
+type Entitlement struct {
+	ProductID string `db:"product_id"`
+	Entitled  bool   `db:"entitled"`
+}
+
+// Entitlements lists, by product, what the customer's mappings entitle a
+// user to, as the user's memberships stand in this transaction.
+func (tx *Tx) Entitlements(ctx context.Context, customerID, userID string) ([]Entitlement, error) {
+	var es []Entitlement
+	err := tx.x.SelectContext(ctx, &es, `
+		SELECT m.product_id, m.group_name IS NULL OR EXISTS (
+		    SELECT 1 FROM user_groups g WHERE g.user_id = $2 AND g.group_name = m.group_name AND g.member) AS entitled
+		FROM auto_assign m WHERE m.customer_id = $1 ORDER BY m.product_id`, customerID, userID)
+	return es, wrapf(err, "entitlements of user %s", userID)
 }

@@ -6,13 +6,6 @@ import "context"
 // mappings; entitlements.go holds those the seat engine runs on every
 // change of a user.
 
-// LockKnownCustomer returns the id of the customer with this external id
-// and locks it, like LockCustomer, but never creates one: ErrNotFound when
-// there is none. The management API changes only customers that exist.
-func (tx *Tx) LockKnownCustomer(ctx context.Context, externalID string) (string, error) {
-	return tx.customerID(ctx, externalID)
-}
-
 // AutoAssignOf returns the mapping of one product; ErrNotFound when the
 // product has none.
 func (tx *Tx) AutoAssignOf(ctx context.Context, customerID, productID string) (AutoAssign, error) {

@@ -15,6 +15,14 @@ var invariants = []struct{ rule, query string }{
 		FROM order_lines l LEFT JOIN seats s ON s.line_id = l.id AND s.retired_at IS NULL
 		GROUP BY l.id HAVING count(s.id) <> l.quantity
 		    OR count(s.id) FILTER (WHERE s.status <> 'unassigned') > l.quantity`},
+	{"counters: each line's counters are its live seats", `
+		SELECT format('line %s (%s): counters live %s assigned %s invited %s, rows %s, %s, %s', l.id, l.product_id,
+		              l.live, l.assigned, l.invited, count(s.id),
+		              count(s.id) FILTER (WHERE s.status = 'assigned'), count(s.id) FILTER (WHERE s.status = 'invited'))
+		FROM order_lines l LEFT JOIN seats s ON s.line_id = l.id AND s.retired_at IS NULL
+		GROUP BY l.id HAVING l.live <> count(s.id)
+		    OR l.assigned <> count(s.id) FILTER (WHERE s.status = 'assigned')
+		    OR l.invited <> count(s.id) FILTER (WHERE s.status = 'invited')`},
 	{"2: one seat per user per line", `
 		SELECT format('user %s holds %s seats of line %s', user_id, count(*), line_id)
 		FROM seats WHERE user_id IS NOT NULL AND retired_at IS NULL

@@ -34,7 +34,8 @@ func scenario() []step {
 	}
 	group := func(g string, member bool, at time.Time) step {
 		return func(ctx context.Context, tx *storage.Tx) (bool, error) {
-			return tx.ChangeUserGroup(ctx, workos, "u1", g, member, at)
+			c, err := tx.ChangeUserGroup(ctx, workos, "u1", g, member, at)
+			return c.Applied, err
 		}
 	}
 	return []step{
@@ -49,11 +50,13 @@ func scenario() []step {
 		order("active", 3, t(6)),
 		func(ctx context.Context, tx *storage.Tx) (bool, error) { return tx.CancelOrder(ctx, "sub_1", t(7)) },
 		func(ctx context.Context, tx *storage.Tx) (bool, error) {
-			return tx.UpsertUser(ctx, storage.UserInput{Customer: workos, ExternalID: "u1", Email: "jane@globex.test",
+			c, err := tx.UpsertUser(ctx, storage.UserInput{Customer: workos, ExternalID: "u1", Email: "jane@globex.test",
 				Status: storage.UserActive, Groups: []string{"eng", "design"}, GroupsSet: true}, t(1))
+			return c.Applied, err
 		},
 		func(ctx context.Context, tx *storage.Tx) (bool, error) {
-			return tx.DeactivateUser(ctx, workos, "u1", t(5))
+			c, err := tx.DeactivateUser(ctx, workos, "u1", t(5))
+			return c.Applied, err
 		},
 		group("ops", true, t(2)),
 		group("eng", false, t(3)),

@@ -147,7 +147,7 @@ func (tx *Tx) OrderID(ctx context.Context, externalID string) (string, error) {
 }
 
 // OrderCustomer returns the external id of an order's customer, without
-// locking: callers lock the customer (through LockUser or LockCustomer)
+// locking: callers lock the customer (through LockUser or LockOrCreateCustomer)
 // before the order's lines, the order every transaction takes its locks in.
 func (tx *Tx) OrderCustomer(ctx context.Context, orderExternalID string) (string, error) {
 	var id string

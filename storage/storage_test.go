@@ -60,8 +60,8 @@ func TestUserLifecycle(t *testing.T) {
 	// The deactivation arrives first; the older creation still brings the
 	// profile, but its "active" status is stale.
 	inTx(t, db, func(tx *storage.Tx) error {
-		applied, err := tx.DeactivateUser(ctx, storage.CustomerRef{ExternalID: "acme"}, "u1", t0.Add(time.Minute))
-		if err == nil && !applied {
+		c, err := tx.DeactivateUser(ctx, storage.CustomerRef{ExternalID: "acme"}, "u1", t0.Add(time.Minute))
+		if err == nil && (!c.Applied || c.Before != "" || c.User.Status != storage.UserDeactivated) {
 			t.Error("deactivation of an unknown user was not applied")
 		}
 		return err

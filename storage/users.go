@@ -44,19 +44,41 @@ type UserInput struct {
 	GroupsSet  bool
 }
 
+// UserChange is what a change to a user left behind: the user as it now
+// is, whether the change was newer than the stored state (rule 8), and the
+// status the user had before ("" for a user the change created).
+type UserChange struct {
+	User    UserState
+	Applied bool
+	Before  string
+}
+
+// userReturning reads a changed user back from the statement that changed
+// it. The subquery reads the row as it was before the statement (a
+// statement does not see its own changes), which gives the status before
+// without a second round trip.
+const userReturning = `RETURNING id, customer_id, external_id, email, status,
+	(SELECT c.external_id FROM customers c WHERE c.id = users.customer_id) AS customer_external_id,
+	COALESCE((SELECT o.status FROM users o WHERE o.id = users.id), '') AS before`
+
+type changedUser struct {
+	UserState
+	Before string `db:"before"`
+}
+
 // UpsertUser creates or updates a user as of the provider time `at`,
 // creating its customer if no event about it arrived yet. The profile, the
 // status and the group list each keep their own event time, so events
-// applied in any order leave the same user; it reports false only when
-// none of the three was newer than what is stored.
-func (tx *Tx) UpsertUser(ctx context.Context, in UserInput, at time.Time) (applied bool, err error) {
+// applied in any order leave the same user; it reports Applied false only
+// when none of the three was newer than what is stored.
+func (tx *Tx) UpsertUser(ctx context.Context, in UserInput, at time.Time) (UserChange, error) {
 	customerID, err := tx.resolveCustomer(ctx, in.Customer)
 	if err != nil {
-		return false, err
+		return UserChange{}, err
 	}
 	// The profile and the status each move only forward in event time.
-	var id string
-	err = tx.x.GetContext(ctx, &id, `
+	var u changedUser
+	err = tx.x.GetContext(ctx, &u, `
 		INSERT INTO users (customer_id, external_id, email, name, status, applied_event_at, status_event_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $6)
 		ON CONFLICT (customer_id, external_id) DO UPDATE SET
@@ -67,18 +89,24 @@ func (tx *Tx) UpsertUser(ctx context.Context, in UserInput, at time.Time) (appli
 		    status_event_at  = GREATEST(users.status_event_at, EXCLUDED.status_event_at),
 		    updated_at = now()
 		WHERE `+newer("users.applied_event_at")+` OR `+newer("users.status_event_at")+`
-		RETURNING id`, customerID, in.ExternalID, in.Email, in.Name, in.Status, at)
+		`+userReturning, customerID, in.ExternalID, in.Email, in.Name, in.Status, at)
 	profile, err := appliedOrStale(err, "upsert user "+in.Customer.String()+"/"+in.ExternalID)
-	if err != nil || !in.GroupsSet {
-		return profile, err
+	if err != nil || !in.GroupsSet && !profile {
+		return UserChange{}, err
 	}
+	change := UserChange{User: u.UserState, Applied: profile, Before: u.Before}
 	if !profile {
-		if id, err = tx.userID(ctx, customerID, in.ExternalID); err != nil {
-			return false, err
+		if change.User, err = tx.userState(ctx, customerID, in.ExternalID); err != nil {
+			return UserChange{}, err
 		}
+		change.Before = change.User.Status
 	}
-	groups, err := tx.listGroups(ctx, id, in.Groups, at)
-	return profile || groups, err
+	if !in.GroupsSet {
+		return change, nil
+	}
+	groups, err := tx.listGroups(ctx, change.User.ID, in.Groups, at)
+	change.Applied = change.Applied || groups
+	return change, err
 }
 
 // listGroups applies a complete group list as of `at`. Memberships changed
@@ -110,26 +138,27 @@ func (tx *Tx) listGroups(ctx context.Context, userID string, groups []string, at
 
 // ChangeUserGroup records one membership change as of `at`, creating a bare
 // user if the identity provider has not described the user yet. It reports
-// false for a change older than the membership's state or the user's last
-// complete group list.
-func (tx *Tx) ChangeUserGroup(ctx context.Context, customer CustomerRef, userExternalID, group string, member bool, at time.Time) (bool, error) {
+// Applied false for a change older than the membership's state or the
+// user's last complete group list.
+func (tx *Tx) ChangeUserGroup(ctx context.Context, customer CustomerRef, userExternalID, group string, member bool, at time.Time) (UserChange, error) {
 	customerID, err := tx.resolveCustomer(ctx, customer)
 	if err != nil {
-		return false, err
+		return UserChange{}, err
 	}
 	var u struct {
-		ID             string     `db:"id"`
+		changedUser
 		GroupsListedAt *time.Time `db:"groups_listed_at"`
 	}
 	err = tx.x.GetContext(ctx, &u, `
 		INSERT INTO users (customer_id, external_id) VALUES ($1, $2)
 		ON CONFLICT (customer_id, external_id) DO UPDATE SET external_id = EXCLUDED.external_id
-		RETURNING id, groups_listed_at`, customerID, userExternalID)
+		`+userReturning+`, groups_listed_at`, customerID, userExternalID)
 	if err != nil {
-		return false, wrapf(err, "user %s/%s", customer, userExternalID)
+		return UserChange{}, wrapf(err, "user %s/%s", customer, userExternalID)
 	}
+	change := UserChange{User: u.UserState, Before: u.Before}
 	if u.GroupsListedAt != nil && at.Before(*u.GroupsListedAt) {
-		return false, nil
+		return change, nil
 	}
 	var done bool
 	err = tx.x.GetContext(ctx, &done, `
@@ -137,27 +166,39 @@ func (tx *Tx) ChangeUserGroup(ctx context.Context, customer CustomerRef, userExt
 		ON CONFLICT (user_id, group_name) DO UPDATE SET member = EXCLUDED.member, applied_event_at = EXCLUDED.applied_event_at
 		WHERE user_groups.applied_event_at <= EXCLUDED.applied_event_at
 		RETURNING true`, u.ID, group, member, at)
-	return appliedOrStale(err, "change group "+group+" of user "+userExternalID)
+	change.Applied, err = appliedOrStale(err, "change group "+group+" of user "+userExternalID)
+	return change, err
 }
 
 // DeactivateUser marks a user deactivated as of the provider time `at`. A
 // deactivation that arrives before the user's creation still records the
 // user, so that the older creation's status is later recognised as stale
 // (its profile still applies).
-func (tx *Tx) DeactivateUser(ctx context.Context, customer CustomerRef, externalID string, at time.Time) (applied bool, err error) {
+func (tx *Tx) DeactivateUser(ctx context.Context, customer CustomerRef, externalID string, at time.Time) (UserChange, error) {
 	customerID, err := tx.resolveCustomer(ctx, customer)
 	if err != nil {
-		return false, err
+		return UserChange{}, err
 	}
-	var id string
-	err = tx.x.GetContext(ctx, &id, `
+	var u changedUser
+	err = tx.x.GetContext(ctx, &u, `
 		INSERT INTO users (customer_id, external_id, status, status_event_at)
 		VALUES ($1, $2, 'deactivated', $3)
 		ON CONFLICT (customer_id, external_id) DO UPDATE
 		SET status = 'deactivated', status_event_at = EXCLUDED.status_event_at, updated_at = now()
 		WHERE `+newer("users.status_event_at")+`
-		RETURNING id`, customerID, externalID, at)
-	return appliedOrStale(err, "deactivate user "+customer.String()+"/"+externalID)
+		`+userReturning, customerID, externalID, at)
+	applied, err := appliedOrStale(err, "deactivate user "+customer.String()+"/"+externalID)
+	return UserChange{User: u.UserState, Applied: applied, Before: u.Before}, err
+}
+
+// userState reads a user of a customer, without its groups.
+func (tx *Tx) userState(ctx context.Context, customerID, externalID string) (UserState, error) {
+	var u UserState
+	err := tx.x.GetContext(ctx, &u, `
+		SELECT u.id, u.customer_id, c.external_id AS customer_external_id, u.external_id, u.email, u.status
+		FROM users u JOIN customers c ON c.id = u.customer_id
+		WHERE u.customer_id = $1 AND u.external_id = $2`, customerID, externalID)
+	return u, wrapf(err, "user %s", externalID)
 }
 
 func (tx *Tx) userID(ctx context.Context, customerID, externalID string) (string, error) {

@@ -65,8 +65,8 @@ func (h *EventHandler) applyCommand(ctx context.Context, tx *storage.Tx, env web
 // rule the request breaks can never be satisfied by retrying; a line or
 // user that does not exist yet may still be on the way.
 func (h *EventHandler) request(err error) (bool, error) {
-	if engine.IsRuleError(err) {
-		return false, permanent("%v", err)
+	if rule := engine.Rule(err); rule != nil {
+		return false, permanent("%v: %v", rule, err)
 	}
 	return err == nil, err
 }

@@ -95,7 +95,7 @@ func BenchmarkDelivery(b *testing.B) {
 	ctx := context.Background()
 	customer := ""
 	err := s.d.db.InTx(ctx, func(tx *storage.Tx) (err error) {
-		if customer, err = tx.LockCustomer(ctx, storage.CustomerRef{ExternalID: "acme"}); err != nil {
+		if customer, err = tx.LockOrCreateCustomer(ctx, storage.CustomerRef{ExternalID: "acme"}); err != nil {
 			return err
 		}
 		for i := range b.N {

@@ -26,7 +26,7 @@ func entitles(group string, u storage.UserState) bool {
 // user first.
 func (e *Engine) SetAutoAssign(ctx context.Context, tx *storage.Tx, customerExternalID, productID, group string) error {
 	customer := storage.CustomerRef{ExternalID: customerExternalID}
-	c, err := tx.LockCustomer(ctx, customer)
+	c, err := tx.LockOrCreateCustomer(ctx, customer)
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (e *Engine) SetAutoAssign(ctx context.Context, tx *storage.Tx, customerExte
 // away; an operator who wants that unassigns the seats. An unknown customer
 // or mapping is storage.ErrNotFound.
 func (e *Engine) RemoveAutoAssign(ctx context.Context, tx *storage.Tx, customerExternalID, productID string) error {
-	c, err := tx.LockKnownCustomer(ctx, customerExternalID)
+	c, err := tx.LockExistingCustomer(ctx, customerExternalID)
 	if err != nil {
 		return err
 	}

@@ -10,10 +10,6 @@ import (
 	"github.com/seatsync/seatsync/storage"
 )
 
-// ErrUnknownUser is a batch entry naming a user the order's customer does
-// not have.
-var ErrUnknownUser = errors.New("user_not_found")
-
 // BatchAssignment asks for one seat of an order to be given to a user, or freed
 // when UserExternalID is "".
 type BatchAssignment struct {
@@ -43,15 +39,13 @@ func (e *BatchError) Error() string {
 // Batch applies seat assignments across an order, all or nothing: every
 // entry is checked against the state the earlier entries leave (so a batch
 // can free a seat and fill it), and if any entry breaks a rule none is
-// applied and the BatchError says which and why.
+// applied and the BatchError says which and why. It reads the seats the
+// entries name and those their users hold, nothing else of the order.
 func (e *Engine) Batch(ctx context.Context, tx *storage.Tx, orderExternalID string, entries []BatchAssignment) error {
-	customer, err := tx.OrderCustomer(ctx, orderExternalID)
-	if err != nil {
-		return err
-	}
 	// Customer first, then lines, as every transaction locks, even when
 	// no entry names a user.
-	if _, err := tx.LockCustomer(ctx, storage.CustomerRef{ExternalID: customer}); err != nil {
+	customer, err := e.lockOrderCustomer(ctx, tx, orderExternalID)
+	if err != nil {
 		return err
 	}
 	users, errs, err := e.batchUsers(ctx, tx, customer, entries)
@@ -66,10 +60,28 @@ func (e *Engine) Batch(ctx context.Context, tx *storage.Tx, orderExternalID stri
 	if err != nil {
 		return err
 	}
+	named := make([]string, 0, len(entries))
+	for _, entry := range entries {
+		named = append(named, entry.SeatID)
+	}
+	seats, err := tx.SeatsByID(ctx, lineIDs(lines), named)
+	if err != nil {
+		return err
+	}
+	userIDs := make([]string, 0, len(users))
+	for _, u := range users {
+		userIDs = append(userIDs, u.ID)
+	}
+	held, err := tx.UserSeats(ctx, userIDs, lineIDs(lines))
+	if err != nil {
+		return err
+	}
+	seats = union(seats, held)
+
 	// Split the entries by line, keeping their order; rule 2 is per line.
 	lineOf := map[string]int{}
 	for li, l := range lines {
-		for _, s := range l.Seats {
+		for _, s := range seatsOn(seats, l.ID) {
 			lineOf[s.ID] = li
 		}
 	}
@@ -78,7 +90,7 @@ func (e *Engine) Batch(ctx context.Context, tx *storage.Tx, orderExternalID stri
 	for i, entry := range entries {
 		li, ok := lineOf[entry.SeatID]
 		if !ok {
-			errs[i] = fmt.Errorf("seat %s is not a live seat of order %s: %w", entry.SeatID, orderExternalID, ErrSeatNotFound)
+			errs[i] = broke(ErrSeatNotFound, "seat %s is not a live seat of order %s", entry.SeatID, orderExternalID)
 			continue
 		}
 		if _, bad := errs[i]; bad {
@@ -86,14 +98,15 @@ func (e *Engine) Batch(ctx context.Context, tx *storage.Tx, orderExternalID stri
 		}
 		be := BatchEntry{SeatID: entry.SeatID}
 		if u, ok := users[entry.UserExternalID]; ok {
-			be.User = &UserView{ID: u.ID, CustomerID: u.CustomerID, Status: u.Status}
+			v := userView(u)
+			be.User = &v
 		}
 		perLine[li] = append(perLine[li], be)
 		origin[li] = append(origin[li], i)
 	}
 	plans := make([][]BatchStep, len(lines))
 	for li, l := range lines {
-		steps, lineErrs := PlanBatch(l.OrderStatus, l.CustomerID, views(l.Seats), perLine[li])
+		steps, lineErrs := PlanBatch(l.OrderStatus, l.CustomerID, views(seatsOn(seats, l.ID)), perLine[li])
 		for local, err := range lineErrs {
 			errs[origin[li][local]] = err
 		}
@@ -124,7 +137,7 @@ func (e *Engine) batchUsers(ctx context.Context, tx *storage.Tx, customer string
 		}
 		u, err := tx.LockUser(ctx, storage.CustomerRef{ExternalID: customer}, entry.UserExternalID)
 		if errors.Is(err, storage.ErrNotFound) {
-			errs[i] = fmt.Errorf("customer %s has no user %s: %w", customer, entry.UserExternalID, ErrUnknownUser)
+			errs[i] = broke(ErrUnknownUser, "customer %s has no user %s", customer, entry.UserExternalID)
 			continue
 		}
 		if err != nil {
@@ -141,30 +154,18 @@ func (e *Engine) applyBatch(ctx context.Context, tx *storage.Tx, line storage.Li
 	if len(steps) == 0 {
 		return nil
 	}
-	seats := map[string]storage.Seat{}
-	for _, s := range line.Seats {
-		seats[s.ID] = s
-	}
 	for _, step := range steps {
-		if step.Noop {
-			continue
+		switch {
+		case step.Noop:
+		case step.UserID == "":
+			if _, err := e.vacate(ctx, tx, line, []string{step.SeatID}, ReasonUnassigned); err != nil {
+				return err
+			}
+		default:
+			if err := e.occupy(ctx, tx, line, []Fill{{SeatID: step.SeatID, UserID: step.UserID}}, "manual"); err != nil {
+				return err
+			}
 		}
-		seat := seats[step.SeatID]
-		if step.UserID == "" {
-			if err := e.vacate(ctx, tx, line, seat, ReasonUnassigned); err != nil {
-				return err
-			}
-			seat.Status, seat.UserID = SeatUnassigned, ""
-		} else {
-			if err := e.occupy(ctx, tx, line, step.SeatID, step.UserID, "manual"); err != nil {
-				return err
-			}
-			if err := tx.StopWaiting(ctx, line.CustomerID, line.ProductID, step.UserID); err != nil {
-				return err
-			}
-			seat.Status, seat.UserID = SeatAssigned, step.UserID
-		}
-		seats[step.SeatID] = seat
 	}
-	return e.refill(ctx, tx, line.OrderExternalID, line.ProductID)
+	return e.fill(ctx, tx, line)
 }

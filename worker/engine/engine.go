@@ -54,132 +54,155 @@ func (e *Engine) ReconcileOrder(ctx context.Context, tx *storage.Tx, orderID str
 }
 
 func (e *Engine) reconcileLine(ctx context.Context, tx *storage.Tx, line storage.Line) error {
-	var displaced []storage.Seat
-	if line.OrderStatus == storage.OrderCanceled {
-		for _, s := range line.Seats {
-			if s.Status != SeatUnassigned {
-				if err := e.vacate(ctx, tx, line, s, ReasonOrderCanceled); err != nil {
-					return err
-				}
-				displaced = append(displaced, s)
-			}
-		}
-		if len(displaced) > 0 {
-			var err error
-			if line, err = tx.LockLine(ctx, line.OrderExternalID, line.ProductID); err != nil {
-				return err
-			}
-		}
-	}
-	create, retire := PlanResize(views(line.Seats), line.Quantity)
-	if create != 0 || len(retire) != 0 {
-		if err := e.resize(ctx, tx, line, create, retire, &displaced); err != nil {
+	var displaced []storage.Vacated
+	if line.OrderStatus == storage.OrderCanceled && line.Assigned+line.Invited > 0 {
+		occupied, err := tx.OccupiedSeats(ctx, line.ID)
+		if err != nil {
 			return err
 		}
+		if displaced, err = e.vacate(ctx, tx, line, idsOf(occupied), ReasonOrderCanceled); err != nil {
+			return err
+		}
+		line.Assigned, line.Invited = 0, 0
 	}
-	if err := e.refill(ctx, tx, line.OrderExternalID, line.ProductID); err != nil {
+	if line.Live != line.Quantity {
+		vacated, err := e.resize(ctx, tx, line)
+		if err != nil {
+			return err
+		}
+		displaced = append(displaced, vacated...)
+	}
+	if err := e.fill(ctx, tx, line); err != nil {
 		return err
 	}
 	return e.reseat(ctx, tx, line, displaced)
 }
 
-// resize creates or retires seats, unseating the holders of retired ones.
-func (e *Engine) resize(ctx context.Context, tx *storage.Tx, line storage.Line, create int, retire []SeatView, displaced *[]storage.Seat) error {
-	if err := e.emitPool(ctx, tx, line, len(line.Seats)); err != nil {
-		return err
+// resize creates or retires seats to bring the line to its quantity,
+// unseating the holders of retired ones, whom it returns.
+func (e *Engine) resize(ctx context.Context, tx *storage.Tx, line storage.Line) ([]storage.Vacated, error) {
+	if err := e.emitPool(ctx, tx, line, line.Live); err != nil {
+		return nil, err
 	}
+	if line.Quantity > line.Live {
+		return nil, tx.CreateSeats(ctx, line.ID, line.Quantity-line.Live)
+	}
+	n := line.Live - max(line.Quantity, 0)
+	candidates, err := tx.RetirementCandidates(ctx, line.ID, n)
+	if err != nil {
+		return nil, err
+	}
+	_, retire := PlanResize(line.Live, views(candidates), line.Quantity)
+	if len(retire) != n {
+		return nil, fmt.Errorf("line %s of order %s: %d seats to retire, %d found", line.ProductID, line.OrderExternalID, n, len(retire))
+	}
+	var occupied []string
 	for _, r := range retire {
 		if r.Status != SeatUnassigned {
-			seat, err := seatByID(line.Seats, r.ID)
-			if err != nil {
-				return err
-			}
-			if err := e.vacate(ctx, tx, line, seat, ReasonQuantityDecreased); err != nil {
-				return err
-			}
-			*displaced = append(*displaced, seat)
-		}
-		if err := tx.RetireSeat(ctx, r.ID, ReasonQuantityDecreased); err != nil {
-			return err
+			occupied = append(occupied, r.ID)
 		}
 	}
-	if create > 0 {
-		return tx.CreateSeats(ctx, line.ID, create)
+	displaced, err := e.vacate(ctx, tx, line, occupied, ReasonQuantityDecreased)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	ids := make([]string, len(retire))
+	for i, r := range retire {
+		ids[i] = r.ID
+	}
+	return displaced, tx.RetireSeats(ctx, ids, ReasonQuantityDecreased)
 }
 
-// reseat gives users who lost their seat to a smaller or canceled order
-// what they are still entitled to: a seat elsewhere, or a place in line.
-func (e *Engine) reseat(ctx context.Context, tx *storage.Tx, line storage.Line, displaced []storage.Seat) error {
-	for _, s := range displaced {
-		if s.UserID == "" {
-			continue // an invitation
-		}
-		u, err := tx.LockUser(ctx, storage.CustomerRef{ExternalID: line.CustomerExternalID}, s.UserExternalID)
-		if err != nil {
-			return err
-		}
-		if u.Status == storage.UserActive {
-			if err := e.ReconcileUser(ctx, tx, u, true); err != nil {
-				return err
-			}
+// reseat gives the users who lost their seat to a smaller or canceled
+// order what automatic assignment still entitles them to: a place in line
+// for the product, and a free seat of another of the customer's lines of
+// it if there is one.
+func (e *Engine) reseat(ctx context.Context, tx *storage.Tx, line storage.Line, displaced []storage.Vacated) error {
+	var users []string
+	for _, v := range displaced {
+		if v.UserID != "" { // not an invitation
+			users = append(users, v.UserID)
 		}
 	}
-	return nil
-}
-
-// refill reloads a line after its seats changed and fills it.
-func (e *Engine) refill(ctx context.Context, tx *storage.Tx, orderExternalID, productID string) error {
-	line, err := tx.LockLine(ctx, orderExternalID, productID)
+	if len(users) == 0 {
+		return nil
+	}
+	if err := tx.WaitIfEntitled(ctx, line.CustomerID, line.ProductID, users); err != nil {
+		return err
+	}
+	lines, err := tx.LockLinesOfProduct(ctx, line.CustomerID, line.ProductID)
 	if err != nil {
 		return err
 	}
-	return e.fill(ctx, tx, line)
+	for _, l := range lines {
+		if err := e.fill(ctx, tx, l); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// fill gives the line's free seats to the users waiting for its product.
+// fill gives the line's free seats to the users waiting for its product,
+// first come first served; storage reads only as many of each as can be
+// paired, by the line's counters.
 func (e *Engine) fill(ctx context.Context, tx *storage.Tx, line storage.Line) error {
 	if line.OrderStatus != storage.OrderActive {
 		return nil
 	}
-	waiting, err := tx.Waiting(ctx, line.CustomerID, line.ProductID)
+	waiting, err := tx.NextWaiting(ctx, line)
 	if err != nil || len(waiting) == 0 {
 		return err
 	}
-	for _, f := range PlanFill(views(line.Seats), waiting) {
-		if err := e.occupy(ctx, tx, line, f.SeatID, f.UserID, "auto"); err != nil {
-			return err
-		}
-		if err := tx.StopWaiting(ctx, line.CustomerID, line.ProductID, f.UserID); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// occupy seats a user and reports it.
-func (e *Engine) occupy(ctx context.Context, tx *storage.Tx, line storage.Line, seatID, userID, source string) error {
-	assignmentID, err := tx.Occupy(ctx, seatID, line.ID, userID, source)
+	free, err := tx.FreeSeats(ctx, line.ID, len(waiting))
 	if err != nil {
 		return err
 	}
-	return e.emitSeat(ctx, tx, "seat.assigned", line, seatID, assignmentID, "", userID)
+	fills := PlanFill(views(free), waiting)
+	if len(fills) == 0 {
+		return nil
+	}
+	return e.occupy(ctx, tx, line, fills, "auto")
 }
 
-// vacate frees a held or invited seat and reports who lost it: the user,
+// occupy seats users and reports each with seat.assigned.
+func (e *Engine) occupy(ctx context.Context, tx *storage.Tx, line storage.Line, fills []Fill, source string) error {
+	give := make([]storage.Occupancy, len(fills))
+	for i, f := range fills {
+		give[i] = storage.Occupancy{SeatID: f.SeatID, UserID: f.UserID}
+	}
+	occupied, err := tx.Occupy(ctx, line.ID, give, source)
+	if err != nil {
+		return err
+	}
+	changes := make([]seatChange, len(occupied))
+	for i, o := range occupied {
+		changes[i] = seatChange{eventType: "seat.assigned", seatID: o.SeatID, assignmentID: o.AssignmentID,
+			user: &userRef{ExternalID: o.UserExternalID, Email: o.UserEmail}}
+	}
+	return e.emitSeats(ctx, tx, line, changes)
+}
+
+// vacate frees held or invited seats and reports who lost each: the user,
 // or for an invited seat the invited email (its invitation ends with the
-// same reason, so the token stops working).
-func (e *Engine) vacate(ctx context.Context, tx *storage.Tx, line storage.Line, seat storage.Seat, reason string) error {
-	assignmentID, err := tx.Vacate(ctx, seat.ID, reason)
+// same reason, so the token stops working). It returns the seats freed.
+func (e *Engine) vacate(ctx context.Context, tx *storage.Tx, line storage.Line, seatIDs []string, reason string) ([]storage.Vacated, error) {
+	if len(seatIDs) == 0 {
+		return nil, nil
+	}
+	vacated, err := tx.Vacate(ctx, seatIDs, reason)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var inv *invitationRef
-	if seat.Status == SeatInvited {
-		inv = &invitationRef{Email: seat.InvitedEmail}
+	changes := make([]seatChange, len(vacated))
+	for i, v := range vacated {
+		changes[i] = seatChange{eventType: "seat.revoked", seatID: v.SeatID, assignmentID: v.AssignmentID, reason: reason}
+		if v.UserID != "" {
+			changes[i].user = &userRef{ExternalID: v.UserExternalID, Email: v.UserEmail}
+		} else {
+			changes[i].invitation = &invitationRef{Email: v.InvitedEmail}
+		}
 	}
-	return e.emitSeatInvitation(ctx, tx, "seat.revoked", line, seat.ID, assignmentID, reason, seat.UserID, inv)
+	return vacated, e.emitSeats(ctx, tx, line, changes)
 }
 
 func views(seats []storage.Seat) []SeatView {
@@ -193,11 +216,10 @@ func views(seats []storage.Seat) []SeatView {
 	return out
 }
 
-func seatByID(seats []storage.Seat, id string) (storage.Seat, error) {
-	for _, s := range seats {
-		if s.ID == id {
-			return s, nil
-		}
+func idsOf(seats []storage.Seat) []string {
+	ids := make([]string, len(seats))
+	for i, s := range seats {
+		ids[i] = s.ID
 	}
-	return storage.Seat{}, fmt.Errorf("seat %s is not on its line: %w", id, storage.ErrNotFound)
+	return ids
 }

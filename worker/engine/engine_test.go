@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ type engineCase struct {
 	t      *testing.T
 	engine *Engine
 	db     *storage.DB
-	n      int
+	n      atomic.Int64
 }
 
 func newEngineCase(t *testing.T) *engineCase {
@@ -31,8 +32,7 @@ func newEngineCase(t *testing.T) *engineCase {
 
 // at is the next event time.
 func (c *engineCase) at() time.Time {
-	c.n++
-	return time.Date(2026, 11, 21, 10, 0, c.n, 0, time.UTC)
+	return time.Date(2026, 11, 21, 10, 0, int(c.n.Add(1)), 0, time.UTC)
 }
 
 // do runs fn in one transaction and fails the test on an error.
@@ -101,8 +101,8 @@ func (c *engineCase) assign(user string) (string, string) {
 	if err == nil {
 		return storage.InboxApplied, ""
 	}
-	if IsRuleError(err) {
-		return storage.InboxFailed, err.Error()
+	if rule := Rule(err); rule != nil {
+		return storage.InboxFailed, rule.Error() + ": " + err.Error()
 	}
 	c.t.Fatalf("assign %s: %v", user, err)
 	return "", ""
@@ -129,9 +129,17 @@ func (c *engineCase) holders() string {
 // events lists the outbound events since the last call, as "type user reason".
 func (c *engineCase) events(after *int64) []string {
 	c.t.Helper()
-	msgs, err := c.db.OutboxMessages(context.Background(), *after, 1000)
-	if err != nil {
-		c.t.Fatal(err)
+	var msgs []storage.OutboxMessage
+	for {
+		page, err := c.db.OutboxMessages(context.Background(), *after, 1000)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		msgs = append(msgs, page...)
+		if len(page) < 1000 {
+			break
+		}
+		*after = page[len(page)-1].ID
 	}
 	var out []string
 	for _, m := range msgs {

@@ -57,48 +57,43 @@ type (
 	}
 )
 
-// emitSeat writes a seat.assigned or seat.revoked event naming the user
-// who got or lost the seat.
-func (e *Engine) emitSeat(ctx context.Context, tx *storage.Tx, eventType string, line storage.Line, seatID, assignmentID, reason, userID string) error {
-	return e.emitSeatInvitation(ctx, tx, eventType, line, seatID, assignmentID, reason, userID, nil)
+// seatChange is one change of occupancy to report: who got or lost the
+// seat (a user, or an invitee's email), and why.
+type seatChange struct {
+	eventType, seatID, assignmentID, reason string
+	user                                    *userRef
+	invitation                              *invitationRef
 }
 
-// emitSeatInvitation writes a seat event that also names an invitation:
-// seat.invited, seat.claimed, or seat.revoked of an invited seat.
-func (e *Engine) emitSeatInvitation(ctx context.Context, tx *storage.Tx, eventType string, line storage.Line, seatID, assignmentID, reason, userID string, inv *invitationRef) error {
-	var user *userRef
-	if userID != "" {
-		externalID, email, err := tx.UserIdentity(ctx, userID)
-		if err != nil {
-			return err
-		}
-		user = &userRef{ExternalID: externalID, Email: email}
-	}
-	seq, err := tx.NextSequence(ctx, line.ID)
-	if err != nil {
-		return err
+// emitSeats writes one seat event per change, numbered in order on the
+// line (storage fills in each sequence), in one statement however many
+// there are.
+func (e *Engine) emitSeats(ctx context.Context, tx *storage.Tx, line storage.Line, changes []seatChange) error {
+	if len(changes) == 0 {
+		return nil
 	}
 	now := e.now().UTC()
-	return tx.AppendOutbox(ctx, eventType, line.CustomerID, line.ID, seq, eventBody{Type: eventType, Timestamp: now, Data: seatEvent{
-		SeatID: seatID, AssignmentID: assignmentID, Reason: reason,
-		Customer:  objectRef{ID: line.CustomerID, ExternalID: line.CustomerExternalID},
-		Order:     objectRef{ID: line.OrderID, ExternalID: line.OrderExternalID},
-		ProductID: line.ProductID, User: user, Sequence: seq, OccurredAt: now, Invitation: inv,
-	}})
+	entries := make([]storage.OutboxEntry, len(changes))
+	for i, c := range changes {
+		entries[i] = storage.OutboxEntry{EventType: c.eventType, Body: eventBody{Type: c.eventType, Timestamp: now, Data: seatEvent{
+			SeatID: c.seatID, AssignmentID: c.assignmentID, Reason: c.reason,
+			Customer:  objectRef{ID: line.CustomerID, ExternalID: line.CustomerExternalID},
+			Order:     objectRef{ID: line.OrderID, ExternalID: line.OrderExternalID},
+			ProductID: line.ProductID, User: c.user, OccurredAt: now, Invitation: c.invitation,
+		}}}
+	}
+	return tx.AppendLineEvents(ctx, line.CustomerID, line.ID, entries)
 }
 
 // emitPool writes a seat.pool_updated event for a quantity change.
 func (e *Engine) emitPool(ctx context.Context, tx *storage.Tx, line storage.Line, previous int) error {
-	seq, err := tx.NextSequence(ctx, line.ID)
-	if err != nil {
-		return err
-	}
 	now := e.now().UTC()
-	return tx.AppendOutbox(ctx, "seat.pool_updated", line.CustomerID, line.ID, seq, eventBody{Type: "seat.pool_updated", Timestamp: now, Data: poolEvent{
-		Customer:  objectRef{ID: line.CustomerID, ExternalID: line.CustomerExternalID},
-		Order:     objectRef{ID: line.OrderID, ExternalID: line.OrderExternalID},
-		ProductID: line.ProductID, Quantity: line.Quantity, PreviousQuantity: previous, Sequence: seq, OccurredAt: now,
-	}})
+	return tx.AppendLineEvents(ctx, line.CustomerID, line.ID, []storage.OutboxEntry{{EventType: "seat.pool_updated",
+		Body: eventBody{Type: "seat.pool_updated", Timestamp: now, Data: poolEvent{
+			Customer:  objectRef{ID: line.CustomerID, ExternalID: line.CustomerExternalID},
+			Order:     objectRef{ID: line.OrderID, ExternalID: line.OrderExternalID},
+			ProductID: line.ProductID, Quantity: line.Quantity, PreviousQuantity: previous, OccurredAt: now,
+		}}}})
 }
 
 // emitUserDeactivated writes a user.deactivated event.

@@ -47,13 +47,14 @@ func (e *Engine) Invite(ctx context.Context, tx *storage.Tx, orderExternalID, se
 	if len(lines) > 0 {
 		req.OrderStatus = lines[0].OrderStatus
 	}
-	line, _, found := lineOfSeat(lines, seatID)
+	line, seat, found, err := e.seatOfOrder(ctx, tx, lines, seatID)
+	if err != nil {
+		return Invitation{}, err
+	}
 	if found {
-		req.Seats = views(line.Seats)
-		for _, s := range line.Seats {
-			if s.Status == SeatInvited {
-				req.Invited = append(req.Invited, s.InvitedEmail)
-			}
+		req.Seats = views([]storage.Seat{seat})
+		if req.Invited, err = tx.InvitedEmails(ctx, line.ID, email); err != nil {
+			return Invitation{}, err
 		}
 	}
 	if err := PlanInvite(req); err != nil {
@@ -87,10 +88,10 @@ func (e *Engine) RevokeInvitation(ctx context.Context, tx *storage.Tx, orderExte
 	if _, err := tx.EndInvitation(ctx, seat.ID, storage.InvitationRevoked, ""); err != nil {
 		return err
 	}
-	if err := e.vacate(ctx, tx, line, seat, ReasonInvitationRevoked); err != nil {
+	if _, err := e.vacate(ctx, tx, line, []string{seat.ID}, ReasonInvitationRevoked); err != nil {
 		return err
 	}
-	return e.refill(ctx, tx, line.OrderExternalID, line.ProductID)
+	return e.fill(ctx, tx, line)
 }
 
 // Claim gives the seat an invitation holds to a user of the order's
@@ -100,13 +101,13 @@ func (e *Engine) RevokeInvitation(ctx context.Context, tx *storage.Tx, orderExte
 func (e *Engine) Claim(ctx context.Context, tx *storage.Tx, token, userExternalID string) (ClaimedSeat, error) {
 	inv, err := tx.InvitationByToken(ctx, token)
 	if errors.Is(err, storage.ErrNotFound) {
-		return ClaimedSeat{}, fmt.Errorf("claim: no invitation has this token: %w", ErrInvitationNotFound)
+		return ClaimedSeat{}, broke(ErrInvitationNotFound, "no invitation has this token")
 	}
 	if err != nil {
 		return ClaimedSeat{}, err
 	}
 	customer := storage.CustomerRef{ExternalID: inv.CustomerExternalID}
-	if _, err := tx.LockCustomer(ctx, customer); err != nil {
+	if _, err := tx.LockOrCreateCustomer(ctx, customer); err != nil {
 		return ClaimedSeat{}, err
 	}
 	line, err := tx.LockLine(ctx, inv.OrderExternalID, inv.ProductID)
@@ -125,15 +126,22 @@ func (e *Engine) Claim(ctx context.Context, tx *storage.Tx, token, userExternalI
 	}
 	u, err := tx.LockUser(ctx, customer, userExternalID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return ClaimedSeat{}, fmt.Errorf("claim: customer %s has no user %s: %w", inv.CustomerExternalID, userExternalID, ErrUnknownUser)
+		return ClaimedSeat{}, broke(ErrUnknownUser, "customer %s has no user %s", inv.CustomerExternalID, userExternalID)
 	}
+	if err != nil {
+		return ClaimedSeat{}, err
+	}
+	seats, err := tx.SeatsByID(ctx, []string{line.ID}, []string{inv.SeatID})
+	if err != nil {
+		return ClaimedSeat{}, err
+	}
+	held, err := tx.UserSeats(ctx, []string{u.ID}, []string{line.ID})
 	if err != nil {
 		return ClaimedSeat{}, err
 	}
 	err = PlanClaim(ClaimRequest{
 		OrderStatus: line.OrderStatus, OrderCustomerID: line.CustomerID,
-		User:       UserView{ID: u.ID, CustomerID: u.CustomerID, Status: u.Status},
-		Invitation: view, Now: now, Seats: views(line.Seats),
+		User: userView(u), Invitation: view, Now: now, Seats: views(union(seats, held)),
 	})
 	if err != nil {
 		return ClaimedSeat{}, err
@@ -141,14 +149,13 @@ func (e *Engine) Claim(ctx context.Context, tx *storage.Tx, token, userExternalI
 	if _, err := tx.EndInvitation(ctx, inv.SeatID, storage.InvitationClaimed, u.ID); err != nil {
 		return ClaimedSeat{}, err
 	}
-	assignmentID, err := tx.Occupy(ctx, inv.SeatID, line.ID, u.ID, "manual")
+	occupied, err := tx.Occupy(ctx, line.ID, []storage.Occupancy{{SeatID: inv.SeatID, UserID: u.ID}}, "manual")
 	if err != nil {
 		return ClaimedSeat{}, err
 	}
-	if err := e.emitSeatInvitation(ctx, tx, "seat.claimed", line, inv.SeatID, assignmentID, "", u.ID, &invitationRef{Email: inv.Email}); err != nil {
-		return ClaimedSeat{}, err
-	}
-	if err := tx.StopWaiting(ctx, line.CustomerID, line.ProductID, u.ID); err != nil {
+	claimed := seatChange{eventType: "seat.claimed", seatID: inv.SeatID, assignmentID: occupied[0].AssignmentID,
+		user: &userRef{ExternalID: u.ExternalID, Email: u.Email}, invitation: &invitationRef{Email: inv.Email}}
+	if err := e.emitSeats(ctx, tx, line, []seatChange{claimed}); err != nil {
 		return ClaimedSeat{}, err
 	}
 	return ClaimedSeat{OrderExternalID: line.OrderExternalID, SeatID: inv.SeatID}, nil
@@ -168,8 +175,9 @@ func (e *Engine) openInvitation(ctx context.Context, tx *storage.Tx, line storag
 	if err := tx.OpenInvitation(ctx, seatID, email, token, inv.ExpiresAt); err != nil {
 		return Invitation{}, err
 	}
-	ref := &invitationRef{Email: email, Token: token, ExpiresAt: &inv.ExpiresAt}
-	if err := e.emitSeatInvitation(ctx, tx, "seat.invited", line, seatID, "", reason, "", ref); err != nil {
+	invited := seatChange{eventType: "seat.invited", seatID: seatID, reason: reason,
+		invitation: &invitationRef{Email: email, Token: token, ExpiresAt: &inv.ExpiresAt}}
+	if err := e.emitSeats(ctx, tx, line, []seatChange{invited}); err != nil {
 		return Invitation{}, err
 	}
 	return inv, nil
@@ -184,23 +192,6 @@ func newInvitationToken() (string, error) {
 	return invitationTokenPrefix + base64.RawURLEncoding.EncodeToString(raw), nil
 }
 
-// lockOrder locks an order's customer, then its lines: the order every
-// transaction takes its locks in.
-func (e *Engine) lockOrder(ctx context.Context, tx *storage.Tx, orderExternalID string) ([]storage.Line, error) {
-	customer, err := tx.OrderCustomer(ctx, orderExternalID)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := tx.LockCustomer(ctx, storage.CustomerRef{ExternalID: customer}); err != nil {
-		return nil, err
-	}
-	orderID, err := tx.OrderID(ctx, orderExternalID)
-	if err != nil {
-		return nil, err
-	}
-	return tx.LockOrderLines(ctx, orderID)
-}
-
 // lockInvitedSeat locks an order and returns the invited seat seatID with
 // its line.
 func (e *Engine) lockInvitedSeat(ctx context.Context, tx *storage.Tx, orderExternalID, seatID string) (storage.Line, storage.Seat, error) {
@@ -208,24 +199,25 @@ func (e *Engine) lockInvitedSeat(ctx context.Context, tx *storage.Tx, orderExter
 	if err != nil {
 		return storage.Line{}, storage.Seat{}, err
 	}
-	line, seat, found := lineOfSeat(lines, seatID)
+	line, seat, found, err := e.seatOfOrder(ctx, tx, lines, seatID)
+	if err != nil {
+		return storage.Line{}, storage.Seat{}, err
+	}
 	if !found {
-		return storage.Line{}, storage.Seat{}, fmt.Errorf("seat %s is not a live seat of order %s: %w", seatID, orderExternalID, ErrSeatNotFound)
+		return storage.Line{}, storage.Seat{}, broke(ErrSeatNotFound, "seat %s is not a live seat of order %s", seatID, orderExternalID)
 	}
 	if seat.Status != SeatInvited {
-		return storage.Line{}, storage.Seat{}, fmt.Errorf("seat %s is %s, with no open invitation: %w", seatID, seat.Status, ErrSeatNotInvited)
+		return storage.Line{}, storage.Seat{}, broke(ErrSeatNotInvited, "seat %s is %s, with no open invitation", seatID, seat.Status)
 	}
 	return line, seat, nil
 }
 
-// lineOfSeat finds a live seat among locked lines.
-func lineOfSeat(lines []storage.Line, seatID string) (storage.Line, storage.Seat, bool) {
-	for _, l := range lines {
-		for _, s := range l.Seats {
-			if s.ID == seatID {
-				return l, s, true
-			}
-		}
+// seatOfOrder finds a live seat among an order's locked lines.
+func (e *Engine) seatOfOrder(ctx context.Context, tx *storage.Tx, lines []storage.Line, seatID string) (storage.Line, storage.Seat, bool, error) {
+	seats, err := tx.SeatsByID(ctx, lineIDs(lines), []string{seatID})
+	if err != nil || len(seats) == 0 {
+		return storage.Line{}, storage.Seat{}, false, err
 	}
-	return storage.Line{}, storage.Seat{}, false
+	line, found := lineByID(lines, seats[0].LineID)
+	return line, seats[0], found, nil
 }

@@ -34,22 +34,26 @@ func (s SeatView) occupiedBy(userID string) bool {
 	return userID != "" && s.Status != SeatUnassigned && s.UserID == userID
 }
 
-// PlanResize decides how a line goes from its current seats to quantity:
-// how many seats to create, and which to retire, in SPEC §1 rule 6 order:
-// unassigned seats first (newest CreatedAt first), then invited (newest
-// OccupiedAt first), then assigned (most recently OccupiedAt first). Ties
-// broken by ID descending so the plan is deterministic. quantity < 0 is
-// treated as 0. Exactly one of create/len(retire) is non-zero, or both zero.
-func PlanResize(seats []SeatView, quantity int) (create int, retire []SeatView) {
+// PlanResize decides how a line of live seats goes to quantity: how many
+// seats to create, or which to retire, in SPEC §1 rule 6 order: unassigned
+// seats first (newest CreatedAt first), then invited (newest OccupiedAt
+// first), then assigned (most recently OccupiedAt first), ties broken by ID
+// descending so the plan is deterministic. candidates are the seats it may
+// retire; they need not be the whole line, only, of each status, the first
+// live-quantity seats in that order (storage.RetirementCandidates), so the
+// plan costs what the change costs, not what the pool holds. quantity < 0
+// is treated as 0. Exactly one of create/len(retire) is non-zero, or both
+// zero; fewer candidates than the shrink needs retire all of them.
+func PlanResize(live int, candidates []SeatView, quantity int) (create int, retire []SeatView) {
 	quantity = max(quantity, 0)
-	if quantity >= len(seats) {
-		return quantity - len(seats), nil
+	if quantity >= live {
+		return quantity - live, nil
 	}
 	// Sort a copy: the caller's slice is its view of the rows and must not
 	// be reordered under it.
-	ordered := slices.Clone(seats)
+	ordered := slices.Clone(candidates)
 	slices.SortFunc(ordered, compareRetirement)
-	return 0, ordered[:len(seats)-quantity]
+	return 0, ordered[:min(live-quantity, len(ordered))]
 }
 
 // retireRank puts the seats whose loss hurts least first. An unknown status

@@ -2,37 +2,8 @@ package engine
 
 import (
 	"cmp"
-	"errors"
-	"fmt"
 	"time"
 )
-
-// Errors of assignment, one per rule of SPEC §1; the API maps them to its codes.
-var (
-	ErrUserDeactivated   = errors.New("user_deactivated")    // 422: only active users hold seats
-	ErrCustomerMismatch  = errors.New("customer_mismatch")   // 422: user of another customer than the order's
-	ErrUserAlreadySeated = errors.New("user_already_seated") // 409: the user holds another seat of this line
-	ErrSeatOccupied      = errors.New("seat_occupied")       // 409: the seat is held (or invited) by someone else
-	ErrNoFreeSeat        = errors.New("no_free_seat")        // 409: no unassigned seat left on the line
-	ErrOrderCanceled     = errors.New("order_canceled")      // 409: a canceled order's seats cannot be assigned
-	ErrSeatNotFound      = errors.New("seat_not_found")      // 404: no such non-retired seat on this line
-)
-
-// ruleErrors are the assignment outcomes that retrying cannot change.
-var ruleErrors = []error{ErrUserDeactivated, ErrCustomerMismatch, ErrUserAlreadySeated,
-	ErrSeatOccupied, ErrNoFreeSeat, ErrOrderCanceled, ErrSeatNotFound}
-
-// IsRuleError reports whether err is a request that breaks a seat rule: it
-// can never succeed as it stands, so it is an outcome to record, not a
-// failure to retry.
-func IsRuleError(err error) bool {
-	for _, rule := range ruleErrors {
-		if errors.Is(err, rule) {
-			return true
-		}
-	}
-	return false
-}
 
 // statusActive is the one order and user status that allows an assignment.
 // Anything else, including "", is refused: an unknown state must never
@@ -42,9 +13,13 @@ const statusActive = "active"
 // UserView is the user an assignment is about.
 type UserView struct {
 	ID         string
+	ExternalID string // the caller's id of the user, for messages
 	CustomerID string
 	Status     string // "active" or "deactivated"
 }
+
+// name is how messages call the user: the caller's id when known.
+func (u UserView) name() string { return cmp.Or(u.ExternalID, u.ID) }
 
 // AssignRequest asks for user to sit in SeatID, or in any free seat when SeatID is "".
 type AssignRequest struct {
@@ -67,15 +42,14 @@ type AssignRequest struct {
 func PlanAssign(req AssignRequest) (seatID string, noop bool, err error) {
 	u := req.User
 	if req.OrderStatus != statusActive {
-		return "", false, fmt.Errorf("assign user %s: order is %q: %w", u.ID, req.OrderStatus, ErrOrderCanceled)
+		return "", false, broke(ErrOrderCanceled, "the order is %s, so user %s cannot be given a seat", req.OrderStatus, u.name())
 	}
 	if u.Status != statusActive {
-		return "", false, fmt.Errorf("assign user %s: user is %q: %w", u.ID, u.Status, ErrUserDeactivated)
+		return "", false, broke(ErrUserDeactivated, "user %s is %s; only active users hold seats", u.name(), u.Status)
 	}
 	// An empty customer on either side is a missing link, not a match.
 	if u.CustomerID == "" || u.CustomerID != req.OrderCustomerID {
-		return "", false, fmt.Errorf("assign user %s of customer %q to order of customer %q: %w",
-			u.ID, u.CustomerID, req.OrderCustomerID, ErrCustomerMismatch)
+		return "", false, broke(ErrCustomerMismatch, "user %s belongs to another customer than the order", u.name())
 	}
 
 	var target *SeatView
@@ -87,7 +61,7 @@ func PlanAssign(req AssignRequest) (seatID string, noop bool, err error) {
 			}
 		}
 		if target == nil {
-			return "", false, fmt.Errorf("assign user %s to seat %s: %w", u.ID, req.SeatID, ErrSeatNotFound)
+			return "", false, broke(ErrSeatNotFound, "seat %s is not a live seat of this line", req.SeatID)
 		}
 		if target.Status == SeatAssigned && target.UserID == u.ID {
 			return target.ID, true, nil
@@ -104,20 +78,18 @@ func PlanAssign(req AssignRequest) (seatID string, noop bool, err error) {
 		if target == nil && s.Status == SeatAssigned {
 			return s.ID, true, nil
 		}
-		return "", false, fmt.Errorf("assign user %s to seat %s: holds seat %s: %w",
-			u.ID, cmp.Or(req.SeatID, "(any)"), s.ID, ErrUserAlreadySeated)
+		return "", false, broke(ErrUserAlreadySeated, "user %s already holds seat %s of this line", u.name(), s.ID)
 	}
 
 	if target != nil {
 		if target.Status != SeatUnassigned {
-			return "", false, fmt.Errorf("assign user %s to seat %s: seat is %s: %w",
-				u.ID, target.ID, target.Status, ErrSeatOccupied)
+			return "", false, broke(ErrSeatOccupied, "seat %s is %s to someone else", target.ID, target.Status)
 		}
 		return target.ID, false, nil
 	}
 	free := freeSeats(req.Seats)
 	if len(free) == 0 {
-		return "", false, fmt.Errorf("assign user %s: all %d seats occupied: %w", u.ID, len(req.Seats), ErrNoFreeSeat)
+		return "", false, broke(ErrNoFreeSeat, "every seat of the line is taken, so user %s cannot be seated", u.name())
 	}
 	return free[0].ID, false, nil
 }
@@ -181,7 +153,7 @@ func planEntry(orderStatus, orderCustomerID string, work []SeatView, index map[s
 		// the line toward the revocation cancellation demands anyway.
 		i, ok := index[e.SeatID]
 		if !ok {
-			return BatchStep{}, fmt.Errorf("unassign seat %q: %w", e.SeatID, ErrSeatNotFound)
+			return BatchStep{}, broke(ErrSeatNotFound, "seat %s is not a live seat of this line", e.SeatID)
 		}
 		if work[i].Status == SeatUnassigned {
 			return BatchStep{SeatID: e.SeatID, Noop: true}, nil

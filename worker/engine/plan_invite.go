@@ -1,20 +1,9 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
-)
-
-// Errors of invitations; the API maps them to its codes.
-var (
-	ErrAlreadyInvited     = errors.New("already_invited")      // 409: the email has an open invitation on this line
-	ErrSeatNotInvited     = errors.New("seat_not_invited")     // 409: resend or revoke of a seat nobody is invited to
-	ErrInvitationNotFound = errors.New("invitation_not_found") // 404: no invitation has this token
-	ErrInvitationExpired  = errors.New("invitation_expired")   // 410: the token's time is up
-	ErrInvitationUsed     = errors.New("invitation_used")      // 410: the invitation was claimed already
-	ErrInvitationEnded    = errors.New("invitation_ended")     // 410: resent, revoked, or its seat was taken away
 )
 
 // InvitationEndedError is a token whose invitation ended before anyone
@@ -23,7 +12,7 @@ var (
 type InvitationEndedError struct{ Reason string }
 
 func (e *InvitationEndedError) Error() string {
-	return fmt.Sprintf("the invitation ended before anyone claimed it (reason %s): %v", e.Reason, ErrInvitationEnded)
+	return fmt.Sprintf("the invitation ended before anyone claimed it (%s)", e.Reason)
 }
 
 func (e *InvitationEndedError) Unwrap() error { return ErrInvitationEnded }
@@ -48,7 +37,7 @@ type InviteRequest struct {
 // it (rule 2) and a second invitation would hold a seat for nobody.
 func PlanInvite(req InviteRequest) error {
 	if req.OrderStatus != statusActive {
-		return fmt.Errorf("invite to seat %s: order is %q: %w", req.SeatID, req.OrderStatus, ErrOrderCanceled)
+		return broke(ErrOrderCanceled, "the order is %s, so seat %s cannot be invited to", req.OrderStatus, req.SeatID)
 	}
 	var target *SeatView
 	for i := range req.Seats {
@@ -57,15 +46,15 @@ func PlanInvite(req InviteRequest) error {
 		}
 	}
 	if target == nil {
-		return fmt.Errorf("invite to seat %s: %w", req.SeatID, ErrSeatNotFound)
+		return broke(ErrSeatNotFound, "seat %s is not a live seat of this order", req.SeatID)
 	}
 	if target.Status != SeatUnassigned {
-		return fmt.Errorf("invite to seat %s: seat is %s: %w", req.SeatID, target.Status, ErrSeatOccupied)
+		return broke(ErrSeatOccupied, "seat %s is %s; only a free seat can be invited to", req.SeatID, target.Status)
 	}
 	for _, e := range req.Invited {
 		// Mailbox names are case-insensitive in practice, whatever RFC 5321 allows.
 		if strings.EqualFold(e, req.Email) {
-			return fmt.Errorf("invite %s to seat %s: already invited to another seat of the line: %w", req.Email, req.SeatID, ErrAlreadyInvited)
+			return broke(ErrAlreadyInvited, "%s is already invited to another seat of this line", req.Email)
 		}
 	}
 	return nil
@@ -85,11 +74,11 @@ type InvitationView struct {
 func CheckInvitation(inv InvitationView, now time.Time) error {
 	switch {
 	case inv.Ended && inv.EndReason == invitationClaimed:
-		return fmt.Errorf("invitation of seat %s: %w", inv.SeatID, ErrInvitationUsed)
+		return broke(ErrInvitationUsed, "the invitation to seat %s was claimed already", inv.SeatID)
 	case inv.Ended:
 		return &InvitationEndedError{Reason: inv.EndReason}
 	case !now.Before(inv.ExpiresAt):
-		return fmt.Errorf("invitation of seat %s expired at %s: %w", inv.SeatID, inv.ExpiresAt.UTC().Format(time.RFC3339), ErrInvitationExpired)
+		return broke(ErrInvitationExpired, "the invitation to seat %s expired at %s", inv.SeatID, inv.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
@@ -125,18 +114,17 @@ func PlanClaim(req ClaimRequest) error {
 		return &InvitationEndedError{Reason: "seat_not_invited"}
 	}
 	if req.OrderStatus != statusActive {
-		return fmt.Errorf("claim seat %s: order is %q: %w", inv.SeatID, req.OrderStatus, ErrOrderCanceled)
+		return broke(ErrOrderCanceled, "the order is %s, so seat %s cannot be claimed", req.OrderStatus, inv.SeatID)
 	}
 	if u.Status != statusActive {
-		return fmt.Errorf("claim seat %s for user %s: user is %q: %w", inv.SeatID, u.ID, u.Status, ErrUserDeactivated)
+		return broke(ErrUserDeactivated, "user %s is %s; only active users hold seats", u.name(), u.Status)
 	}
 	if u.CustomerID == "" || u.CustomerID != req.OrderCustomerID {
-		return fmt.Errorf("claim seat %s for user %s of customer %q on an order of customer %q: %w",
-			inv.SeatID, u.ID, u.CustomerID, req.OrderCustomerID, ErrCustomerMismatch)
+		return broke(ErrCustomerMismatch, "user %s belongs to another customer than the order", u.name())
 	}
 	for _, s := range req.Seats {
 		if s.ID != inv.SeatID && s.occupiedBy(u.ID) {
-			return fmt.Errorf("claim seat %s for user %s: holds seat %s: %w", inv.SeatID, u.ID, s.ID, ErrUserAlreadySeated)
+			return broke(ErrUserAlreadySeated, "user %s already holds seat %s of this line", u.name(), s.ID)
 		}
 	}
 	return nil

@@ -63,7 +63,7 @@ func TestPlanResize(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			before := slices.Clone(tt.seats)
-			create, retire := PlanResize(tt.seats, tt.quantity)
+			create, retire := PlanResize(len(tt.seats), tt.seats, tt.quantity)
 			if create != tt.wantCreate || !slices.Equal(seatIDs(retire), tt.wantRetire) {
 				t.Errorf("PlanResize = %d, %v; want %d, %v", create, seatIDs(retire), tt.wantCreate, tt.wantRetire)
 			}
@@ -91,7 +91,7 @@ func TestPlanResizeProperties(t *testing.T) {
 			seats[i] = s
 		}
 		q := rng.IntN(16) - 3
-		create, retire := PlanResize(seats, q)
+		create, retire := PlanResize(len(seats), seats, q)
 		if create > 0 && len(retire) > 0 || create < 0 {
 			t.Fatalf("#%d: create %d and retire %d", iter, create, len(retire))
 		}
@@ -114,11 +114,36 @@ func TestPlanResizeProperties(t *testing.T) {
 		}
 		reversed := slices.Clone(seats)
 		slices.Reverse(reversed)
-		_, again := PlanResize(reversed, q)
+		_, again := PlanResize(len(reversed), reversed, q)
 		if !slices.Equal(seatIDs(again), seatIDs(retire)) {
 			t.Fatalf("#%d: plan depends on input order: %v vs %v", iter, seatIDs(again), seatIDs(retire))
 		}
+		// What storage reads instead of the pool: the first n of each
+		// status in retirement order. It must plan the same.
+		_, again = PlanResize(len(seats), retirementCandidates(seats, len(seats)-max(q, 0)), q)
+		if !slices.Equal(seatIDs(again), seatIDs(retire)) {
+			t.Fatalf("#%d: plan from the candidates differs from the plan from the pool: %v vs %v", iter, seatIDs(again), seatIDs(retire))
+		}
 	}
+}
+
+// retirementCandidates is what storage.RetirementCandidates reads: up to n
+// seats of each status, each in retirement order.
+func retirementCandidates(seats []SeatView, n int) []SeatView {
+	if n <= 0 {
+		return nil
+	}
+	ordered := slices.Clone(seats)
+	slices.SortFunc(ordered, compareRetirement)
+	var out []SeatView
+	taken := map[string]int{}
+	for _, s := range ordered {
+		if taken[s.Status] < n {
+			taken[s.Status]++
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func TestPlanFill(t *testing.T) {

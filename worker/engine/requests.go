@@ -7,66 +7,81 @@ import (
 	"github.com/seatsync/seatsync/storage"
 )
 
-// Locks are taken customer first (LockUser locks the customer row), then
-// lines, as every other transaction does, so that two never wait on each
-// other in a circle.
-
 // Assign seats a user of the order's customer in a free seat of the line,
 // or in seatID when given. A user who already holds that seat (or, without
 // a seat id, any seat of the line) is left alone. Planner errors (rules 2
-// and 3, no free seat, canceled order) come back as they are.
+// and 3, no free seat, canceled order) come back as they are. It reads the
+// few seats the decision needs: the one asked for or the oldest free one,
+// and the user's own.
 func (e *Engine) Assign(ctx context.Context, tx *storage.Tx, orderExternalID, productID, seatID, userExternalID string) error {
-	customer, err := tx.OrderCustomer(ctx, orderExternalID)
+	u, line, err := e.lockUserOnLine(ctx, tx, orderExternalID, productID, userExternalID)
 	if err != nil {
 		return err
 	}
-	u, err := tx.LockUser(ctx, storage.CustomerRef{ExternalID: customer}, userExternalID)
+	seats, err := tx.UserSeats(ctx, []string{u.ID}, []string{line.ID})
 	if err != nil {
 		return err
 	}
-	line, err := tx.LockLine(ctx, orderExternalID, productID)
+	var more []storage.Seat
+	if seatID != "" {
+		more, err = tx.SeatsByID(ctx, []string{line.ID}, []string{seatID})
+	} else if line.Free() > 0 {
+		more, err = tx.FreeSeats(ctx, line.ID, 1)
+	}
 	if err != nil {
 		return err
 	}
 	seatID, noop, err := PlanAssign(AssignRequest{
 		OrderStatus: line.OrderStatus, OrderCustomerID: line.CustomerID,
-		User:   UserView{ID: u.ID, CustomerID: u.CustomerID, Status: u.Status},
-		SeatID: seatID, Seats: views(line.Seats),
+		User:   userView(u),
+		SeatID: seatID, Seats: views(union(seats, more)),
 	})
 	if err != nil || noop {
 		return err
 	}
-	if err := e.occupy(ctx, tx, line, seatID, u.ID, "manual"); err != nil {
-		return err
-	}
-	return tx.StopWaiting(ctx, line.CustomerID, line.ProductID, u.ID)
+	return e.occupy(ctx, tx, line, []Fill{{SeatID: seatID, UserID: u.ID}}, "manual")
 }
 
 // Unassign frees the seat a user holds on the line, if any, and gives it
 // to whoever waits. Quantity never changes (rule 5).
 func (e *Engine) Unassign(ctx context.Context, tx *storage.Tx, orderExternalID, productID, userExternalID string) error {
-	customer, err := tx.OrderCustomer(ctx, orderExternalID)
-	if err != nil {
-		return err
-	}
-	u, err := tx.LockUser(ctx, storage.CustomerRef{ExternalID: customer}, userExternalID)
-	if errors.Is(err, storage.ErrNotFound) {
+	u, line, err := e.lockUserOnLine(ctx, tx, orderExternalID, productID, userExternalID)
+	if errors.Is(err, errNoSuchUser) {
 		return nil // a user nobody created holds no seat
 	}
 	if err != nil {
 		return err
 	}
-	line, err := tx.LockLine(ctx, orderExternalID, productID)
-	if err != nil {
+	held, err := tx.UserSeats(ctx, []string{u.ID}, []string{line.ID})
+	if err != nil || len(held) == 0 {
 		return err
 	}
-	for _, s := range line.Seats {
-		if s.UserID == u.ID {
-			if err := e.vacate(ctx, tx, line, s, ReasonUnassigned); err != nil {
-				return err
-			}
-			return e.refill(ctx, tx, line.OrderExternalID, line.ProductID)
+	if _, err := e.vacate(ctx, tx, line, idsOf(held), ReasonUnassigned); err != nil {
+		return err
+	}
+	return e.fill(ctx, tx, line)
+}
+
+func userView(u storage.UserState) UserView {
+	return UserView{ID: u.ID, ExternalID: u.ExternalID, CustomerID: u.CustomerID, Status: u.Status}
+}
+
+// union is a and the seats of b that a lacks.
+func union(a, b []storage.Seat) []storage.Seat {
+	out := append([]storage.Seat{}, a...)
+	for _, s := range b {
+		if !containsSeat(out, s.ID) {
+			out = append(out, s)
 		}
 	}
-	return nil
+	return out
+}
+
+func containsSeat(seats []storage.Seat, id string) bool {
+	for _, s := range seats {
+		if s.ID == id {
+			return true
+		}
+	}
+	return false
 }

@@ -17,12 +17,12 @@ func (e *Engine) ReconcileUser(ctx context.Context, tx *storage.Tx, u storage.Us
 	if u.Status == storage.UserDeactivated {
 		return e.unseatUser(ctx, tx, u, wasActive)
 	}
-	mappings, err := tx.AutoAssigns(ctx, u.CustomerID)
+	entitlements, err := tx.Entitlements(ctx, u.CustomerID, u.ID)
 	if err != nil {
 		return err
 	}
-	for _, m := range mappings {
-		if err := e.entitle(ctx, tx, u, m.ProductID, entitles(m.Group, u)); err != nil {
+	for _, m := range entitlements {
+		if err := e.entitle(ctx, tx, u, m.ProductID, m.Entitled); err != nil {
 			return err
 		}
 	}
@@ -36,19 +36,21 @@ func (e *Engine) unseatUser(ctx context.Context, tx *storage.Tx, u storage.UserS
 		}
 	}
 	lines, err := tx.LockLinesOfUser(ctx, u.ID)
+	if err != nil || len(lines) == 0 {
+		if err != nil {
+			return err
+		}
+		return tx.StopWaiting(ctx, u.CustomerID, "", u.ID)
+	}
+	held, err := tx.UserSeats(ctx, []string{u.ID}, lineIDs(lines))
 	if err != nil {
 		return err
 	}
 	for _, line := range lines {
-		for _, s := range line.Seats {
-			if s.UserID != u.ID {
-				continue
-			}
-			if err := e.vacate(ctx, tx, line, s, ReasonUserDeactivated); err != nil {
-				return err
-			}
+		if _, err := e.vacate(ctx, tx, line, idsOf(seatsOn(held, line.ID)), ReasonUserDeactivated); err != nil {
+			return err
 		}
-		if err := e.refill(ctx, tx, line.OrderExternalID, line.ProductID); err != nil {
+		if err := e.fill(ctx, tx, line); err != nil {
 			return err
 		}
 	}
@@ -56,37 +58,41 @@ func (e *Engine) unseatUser(ctx context.Context, tx *storage.Tx, u storage.UserS
 }
 
 // entitle seats (or queues) an entitled user for a product, or takes an
-// automatic seat back from one who is no longer entitled.
+// automatic seat back from one who is no longer entitled. It reads the
+// user's own seats of the product and, to seat them, one free seat.
 func (e *Engine) entitle(ctx context.Context, tx *storage.Tx, u storage.UserState, productID string, entitled bool) error {
 	lines, err := tx.LockLinesOfProduct(ctx, u.CustomerID, productID)
 	if err != nil {
 		return err
 	}
-	for _, line := range lines {
-		for _, s := range line.Seats {
-			if s.UserID != u.ID {
-				continue
-			}
-			if entitled {
-				return nil // already seated
-			}
-			source, err := tx.AssignmentSource(ctx, s.ID)
-			if err != nil || source != "auto" {
-				return err // seats given by hand stay
-			}
-			if err := e.vacate(ctx, tx, line, s, ReasonLeftGroup); err != nil {
-				return err
-			}
-			return e.refill(ctx, tx, line.OrderExternalID, line.ProductID)
+	held, err := tx.UserSeats(ctx, []string{u.ID}, lineIDs(lines))
+	if err != nil {
+		return err
+	}
+	if len(held) > 0 {
+		s := held[0]
+		if entitled || s.Source != "auto" {
+			return nil // already seated; seats given by hand stay
 		}
+		line, _ := lineByID(lines, s.LineID)
+		if _, err := e.vacate(ctx, tx, line, []string{s.ID}, ReasonLeftGroup); err != nil {
+			return err
+		}
+		return e.fill(ctx, tx, line)
 	}
 	if !entitled {
 		return tx.StopWaiting(ctx, u.CustomerID, productID, u.ID)
 	}
 	for _, line := range lines {
+		var free []storage.Seat
+		if line.Free() > 0 {
+			if free, err = tx.FreeSeats(ctx, line.ID, 1); err != nil {
+				return err
+			}
+		}
 		seatID, _, err := PlanAssign(AssignRequest{
 			OrderStatus: line.OrderStatus, OrderCustomerID: line.CustomerID,
-			User: UserView{ID: u.ID, CustomerID: u.CustomerID, Status: u.Status}, Seats: views(line.Seats),
+			User: userView(u), Seats: views(free),
 		})
 		if errors.Is(err, ErrNoFreeSeat) {
 			continue
@@ -94,10 +100,34 @@ func (e *Engine) entitle(ctx context.Context, tx *storage.Tx, u storage.UserStat
 		if err != nil {
 			return err
 		}
-		if err := e.occupy(ctx, tx, line, seatID, u.ID, "auto"); err != nil {
-			return err
-		}
-		return tx.StopWaiting(ctx, u.CustomerID, productID, u.ID)
+		return e.occupy(ctx, tx, line, []Fill{{SeatID: seatID, UserID: u.ID}}, "auto")
 	}
 	return tx.Wait(ctx, u.CustomerID, productID, u.ID)
+}
+
+func lineIDs(lines []storage.Line) []string {
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		ids[i] = l.ID
+	}
+	return ids
+}
+
+func lineByID(lines []storage.Line, id string) (storage.Line, bool) {
+	for _, l := range lines {
+		if l.ID == id {
+			return l, true
+		}
+	}
+	return storage.Line{}, false
+}
+
+func seatsOn(seats []storage.Seat, lineID string) []storage.Seat {
+	var out []storage.Seat
+	for _, s := range seats {
+		if s.LineID == lineID {
+			out = append(out, s)
+		}
+	}
+	return out
 }

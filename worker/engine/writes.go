@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/seatsync/seatsync/storage"
@@ -22,7 +21,7 @@ func (e *Engine) UpsertCustomer(ctx context.Context, tx *storage.Tx, in storage.
 // UpsertUser creates or updates a user; a user who becomes deactivated
 // loses their seats (rule 4), one who gains a group may gain one.
 func (e *Engine) UpsertUser(ctx context.Context, tx *storage.Tx, in storage.UserInput, at time.Time) (bool, error) {
-	return e.changeUser(ctx, tx, in.Customer, in.ExternalID, func() (bool, error) {
+	return e.changeUser(ctx, tx, func() (storage.UserChange, error) {
 		return tx.UpsertUser(ctx, in, at)
 	})
 }
@@ -30,7 +29,7 @@ func (e *Engine) UpsertUser(ctx context.Context, tx *storage.Tx, in storage.User
 // DeactivateUser deactivates a user (creating them deactivated when the
 // event comes first) and revokes their seats.
 func (e *Engine) DeactivateUser(ctx context.Context, tx *storage.Tx, customer storage.CustomerRef, externalID string, at time.Time) (bool, error) {
-	return e.changeUser(ctx, tx, customer, externalID, func() (bool, error) {
+	return e.changeUser(ctx, tx, func() (storage.UserChange, error) {
 		return tx.DeactivateUser(ctx, customer, externalID, at)
 	})
 }
@@ -38,7 +37,7 @@ func (e *Engine) DeactivateUser(ctx context.Context, tx *storage.Tx, customer st
 // ChangeUserGroup adds a user to a group or removes them from it, with the
 // automatic seats that follow.
 func (e *Engine) ChangeUserGroup(ctx context.Context, tx *storage.Tx, customer storage.CustomerRef, userExternalID, group string, member bool, at time.Time) (bool, error) {
-	return e.changeUser(ctx, tx, customer, userExternalID, func() (bool, error) {
+	return e.changeUser(ctx, tx, func() (storage.UserChange, error) {
 		return tx.ChangeUserGroup(ctx, customer, userExternalID, group, member, at)
 	})
 }
@@ -60,7 +59,7 @@ func (e *Engine) CancelOrder(ctx context.Context, tx *storage.Tx, externalID str
 	if err != nil {
 		return false, err
 	}
-	if _, err := tx.LockCustomer(ctx, storage.CustomerRef{ExternalID: customer}); err != nil {
+	if _, err := tx.LockOrCreateCustomer(ctx, storage.CustomerRef{ExternalID: customer}); err != nil {
 		return false, err
 	}
 	return e.changeOrder(ctx, tx, externalID, func() (bool, error) {
@@ -68,21 +67,15 @@ func (e *Engine) CancelOrder(ctx context.Context, tx *storage.Tx, externalID str
 	})
 }
 
-// changeUser applies a change to a user, then its seat consequences.
-func (e *Engine) changeUser(ctx context.Context, tx *storage.Tx, customer storage.CustomerRef, externalID string, change func() (bool, error)) (bool, error) {
-	before, err := tx.LockUser(ctx, customer, externalID)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return false, err
+// changeUser applies a change to a user, then its seat consequences. The
+// change's own statement locks the user and says what the user was before,
+// so the user is read once.
+func (e *Engine) changeUser(ctx context.Context, tx *storage.Tx, change func() (storage.UserChange, error)) (bool, error) {
+	c, err := change()
+	if err != nil || !c.Applied {
+		return c.Applied, err
 	}
-	applied, err := change()
-	if err != nil || !applied {
-		return applied, err
-	}
-	after, err := tx.LockUser(ctx, customer, externalID)
-	if err != nil {
-		return false, err
-	}
-	return true, e.ReconcileUser(ctx, tx, after, before.Status == storage.UserActive)
+	return true, e.ReconcileUser(ctx, tx, c.User, c.Before == storage.UserActive)
 }
 
 // changeOrder applies a change to an order, then its seat consequences.
