@@ -12,11 +12,9 @@ import (
 	"github.com/seatsync/seatsync/jobs/jobstest"
 )
 
-// Redis DB 4 belongs to this package's tests.
-const redisDB = 4
-
 func TestEnqueueApplyEventOncePerEventID(t *testing.T) {
-	opt := jobstest.Redis(t, redisDB)
+	t.Parallel()
+	opt := jobstest.New(t)
 	client := jobs.NewClient(opt)
 	defer client.Close()
 	ev := jobs.ApplyEvent{Source: "crm", Kind: "standard", EventID: "evt_1", EventType: "user.upserted",

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/seatsync/seatsync/api/apitest"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/worker"
 )
@@ -16,6 +18,7 @@ import (
 // failures, replay one before and after fixing its cause, by inbox id and by
 // source and event id.
 func TestEventsCommand(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	s.startWorker()
 	ctx := context.Background()
@@ -25,7 +28,7 @@ func TestEventsCommand(t *testing.T) {
 		err := run(ctx, append([]string{"events"}, args...), environ, &out)
 		return out.String(), err
 	}
-	failed := s.failingAssignment(time.Now().Add(-time.Minute))
+	failed := apitest.FailingAssignment(t, s.sendAndWait, time.Now().Add(-time.Minute))
 	id := inboxID(failed)
 
 	out, err := cli("list", "--status", "failed")
@@ -44,7 +47,7 @@ func TestEventsCommand(t *testing.T) {
 	if got := s.waitProcessed("crm", failed.EventID); got.Status != storage.InboxFailed {
 		t.Fatalf("after the first replay: %s", got.Status)
 	}
-	s.revive("evt_revive")
+	apitest.Revive(t, s.sendAndWait, "evt_revive")
 	if out, err := cli("replay", "--source", "crm", "--event-id", "evt_assign_dead"); err != nil || !strings.Contains(out, "replay 2") {
 		t.Fatalf("replay by event id: %v\n%s", err, out)
 	}
@@ -88,3 +91,15 @@ func TestEventsCommand(t *testing.T) {
 		})
 	}
 }
+
+// sendAndWait sends a canonical event and waits until it left received;
+// it returns the inbox row.
+func (s *stack) sendAndWait(id, typ string, at time.Time, data string) storage.InboxEvent {
+	s.t.Helper()
+	if a := s.send(event{id: id, typ: typ, at: at, data: data}); status(a) != "enqueued" {
+		s.t.Fatalf("send %s: %d %v", id, a.status, a.body)
+	}
+	return s.waitProcessed("crm", id)
+}
+
+func inboxID(ev storage.InboxEvent) string { return strconv.FormatInt(ev.ID, 10) }

@@ -15,6 +15,7 @@ import (
 // refused → a batch frees a seat and fills it → deactivating a user frees
 // their seat (seat.revoked) → a bigger order seats the user waiting for one.
 func TestIntegrationFlow(t *testing.T) {
+	t.Parallel()
 	e := newAPIClient(t, allowPrivateEnv)
 	e.startWorker()
 	sub := newSink(t, "", func(string, int) int { return http.StatusOK })

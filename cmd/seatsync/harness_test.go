@@ -3,27 +3,29 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/seatsync/seatsync/api/apitest"
 	"github.com/seatsync/seatsync/jobs/jobstest"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/storage/storagetest"
 )
 
-// The tests of this package share Redis DB 1 and so never run in parallel.
+// redisDB is the index this package's tests passed to jobstest when the
+// packages shared one Redis and split its indexes by hand. jobstest now
+// gives each test a database of its own and ignores it.
 const redisDB = 1
+
+// allowPrivateEnv lets webhook endpoints point at the tests' loopback
+// subscribers.
+const allowPrivateEnv = "SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true"
 
 // Two secrets, as during a rotation.
 const (
@@ -33,7 +35,7 @@ const (
 )
 
 // stack is a seatsync wired exactly as `seatsync all` wires it, against a
-// database of the test's own and Redis DB 1.
+// database and a Redis database of the test's own.
 type stack struct {
 	t      testing.TB
 	d      *deps
@@ -71,7 +73,7 @@ func override(base, extra []string) []string {
 // newStack starts the HTTP side; call startWorker for the worker.
 func newStack(t testing.TB, extra ...string) *stack {
 	t.Helper()
-	redis := jobstest.Redis(t, redisDB)
+	redis := jobstest.New(t)
 	dbURL := storagetest.NewURL(t)
 	return newStackOn(t, dbURL, redis, extra...)
 }
@@ -114,29 +116,13 @@ type event struct {
 	data string
 }
 
-func (e event) body() []byte {
-	return []byte(fmt.Sprintf(`{"type":%q,"timestamp":%q,"data":%s}`, e.typ, e.at.UTC().Format(time.RFC3339Nano), e.data))
-}
+func (e event) body() []byte { return apitest.EventBody(e.typ, e.at, e.data) }
 
-// signed signs body with the official Standard Webhooks library, so the
-// receiver is checked against it rather than against itself.
-func signed(t testing.TB, secret, id string, ts time.Time, body []byte) http.Header {
-	t.Helper()
-	wh, err := standardwebhooks.NewWebhook(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig, err := wh.Sign(id, ts, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	h.Set("webhook-id", id)
-	h.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
-	h.Set("webhook-signature", sig)
-	return h
-}
+var (
+	signed   = apitest.Signed
+	bearer   = apitest.Bearer
+	listData = apitest.ListData
+)
 
 type answer struct {
 	status int
@@ -166,18 +152,12 @@ func (s *stack) get(path string, h http.Header) answer {
 	return s.do(req)
 }
 
+// do sends req; apitest checks every management API answer against the
+// OpenAPI document.
 func (s *stack) do(req *http.Request) answer {
 	s.t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	checkOpenAPI(s.t, req, resp, raw)
-	a := answer{status: resp.StatusCode, header: resp.Header}
-	_ = json.Unmarshal(raw, &a.body)
-	return a
+	status, header, body := apitest.Send(s.t, req)
+	return answer{status: status, body: body, header: header}
 }
 
 // send delivers e to the crm source, signed now with the newest secret.
@@ -190,19 +170,7 @@ func (s *stack) send(e event) answer {
 // waitProcessed waits until the event's inbox row has left "received".
 func (s *stack) waitProcessed(source, id string) storage.InboxEvent {
 	s.t.Helper()
-	// Generous: an event that refers to one not applied yet is retried
-	// with growing delays, and the race detector slows everything down.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ev, err := s.d.db.InboxEventByID(context.Background(), source, id)
-		if err == nil && ev.Status != storage.InboxReceived {
-			return ev
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("event %s/%s not processed in time (status %q, %v); log:\n%s", source, id, ev.Status, err, s.logBuf)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return apitest.WaitProcessed(s.t, s.d.db, source, id, s.logBuf)
 }
 
 func status(a answer) string {
@@ -210,8 +178,33 @@ func status(a answer) string {
 	return s
 }
 
-func errorCode(a answer) string {
-	e, _ := a.body["error"].(map[string]any)
-	c, _ := e["code"].(string)
-	return c
+func errorCode(a answer) string { return apitest.ErrorCode(a.body) }
+
+// apiClient is a stack with an API key, for the end-to-end tests that
+// drive the management API; the API's own tests are in package api.
+type apiClient struct {
+	*stack
+	key http.Header
+}
+
+func newAPIClient(t *testing.T, extra ...string) *apiClient {
+	t.Helper()
+	s := newStack(t, extra...)
+	_, secret, err := s.d.db.CreateAPIKey(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &apiClient{stack: s, key: bearer(secret)}
+}
+
+// call sends a JSON request with the API key ("" body: none).
+func (e *apiClient) call(method, path, body string) answer {
+	e.t.Helper()
+	return e.do(apitest.NewRequest(e.t, method, e.http.URL+path, e.key, body))
+}
+
+// must calls and fails the test unless the answer has status want.
+func (e *apiClient) must(want int, method, path, body string) map[string]any {
+	e.t.Helper()
+	return apitest.Must(e.t, want, apitest.NewRequest(e.t, method, e.http.URL+path, e.key, body))
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/storage/storagetest"
 	"github.com/seatsync/seatsync/worker/engine"
 )
 
@@ -178,6 +179,8 @@ func (s *stack) startWorkerProcess(extra ...string) *exec.Cmd {
 	return cmd
 }
 
+// TestModelAnyOrderAnyWorker does not run in parallel: its two worker
+// processes hold as many Postgres connections as a few other tests together.
 func TestModelAnyOrderAnyWorker(t *testing.T) {
 	for _, f := range []modelFlavor{{name: "automatic"}, {name: "manual", manual: true}} {
 		for seed := range uint64(2) {
@@ -233,11 +236,5 @@ func TestModelAnyOrderAnyWorker(t *testing.T) {
 
 func (s *stack) checkInvariants() {
 	s.t.Helper()
-	v, err := s.d.db.InvariantViolations(context.Background())
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	for _, violation := range v {
-		s.t.Error(violation)
-	}
+	storagetest.CheckInvariants(s.t, s.d.db)
 }

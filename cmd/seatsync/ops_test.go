@@ -9,6 +9,7 @@ import (
 )
 
 func TestOperatorRoutes(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	s.startWorker()
 	e := userEvent("evt_metrics", time.Now())
@@ -71,6 +72,7 @@ func TestOperatorRoutes(t *testing.T) {
 }
 
 func TestOperatorRoutesOffWithoutToken(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "SEATSYNC_OPS_TOKEN=")
 	if a := s.get("/ops/queues", bearer("")); a.status != http.StatusNotFound || errorCode(a) != "ops_disabled" {
 		t.Errorf("answer %d %v, want 404 ops_disabled", a.status, a.body)
@@ -78,6 +80,7 @@ func TestOperatorRoutesOffWithoutToken(t *testing.T) {
 }
 
 func TestReadinessFailsWhenRedisIsDown(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "SEATSYNC_REDIS_URL=redis://127.0.0.1:1/0")
 	a := s.get("/readyz", nil)
 	if a.status != http.StatusServiceUnavailable || a.body["redis"] != "unreachable" || a.body["postgres"] != "ok" {

@@ -135,6 +135,7 @@ func (s *stack) providerState() string {
 }
 
 func TestProviderScenariosAnyOrder(t *testing.T) {
+	t.Parallel()
 	// Each run is a subtest, so that its worker is gone before the next run
 	// shares Redis DB 1.
 	run := func(name string, deliveries []delivery) (state string) {
@@ -178,6 +179,7 @@ func oktaEvent(uuid, eventType string, at time.Time, targets string) string {
 
 // One Okta delivery carries several events; each is deduplicated on its own.
 func TestOktaSource(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "SEATSYNC_SOURCE_OKTA_KIND=okta", "SEATSYNC_SOURCE_OKTA_SECRETS=old-okta-secret-0123456,"+oktaSecret)
 	s.startWorker()
 	auth := http.Header{"Authorization": {oktaSecret}, "Content-Type": {"application/json"}}

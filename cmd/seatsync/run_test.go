@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/seatsync/seatsync/api/apitest"
 	"github.com/seatsync/seatsync/jobs/jobstest"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/storage/storagetest"
@@ -85,28 +85,14 @@ func TestBadConfigurationStopsStartup(t *testing.T) {
 }
 
 // syncBuffer is a log sink the test reads while seatsync writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = apitest.LogBuffer
 
 // TestAllOnAFreshDatabase runs `seatsync all` as a user would: it creates
 // and migrates the database, takes an event through to Postgres, and shuts
 // down cleanly when its context ends.
 func TestAllOnAFreshDatabase(t *testing.T) {
-	redis := jobstest.Redis(t, redisDB)
+	t.Parallel()
+	redis := jobstest.New(t)
 	dbURL := storagetest.NewEmptyURL(t)
 	environ := override(baseEnviron(dbURL, redis), []string{"SEATSYNC_HTTP_ADDR=127.0.0.1:0"})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,7 +1,15 @@
-// Package jobstest connects tests to the real Redis. Each test package
-// passes its own DB index, so packages that run at the same time never see
-// each other's queues; tests within a package that use Redis must not run
-// in parallel.
+// Package jobstest gives each test an empty Redis database of its own, so
+// that tests which use the queue can run in parallel, within a package and
+// across packages, without seeing each other's tasks.
+//
+// By default each test binary starts a private redis-server on a free
+// loopback port (no persistence, 64 databases) the first time a test asks
+// for Redis, and hands each test one of its database indexes, emptied
+// first and taken back when the test ends. Asynq has no key prefix, so a
+// database index is the unit of isolation. The kernel stops the server
+// when the test binary exits. With SEATSYNC_TEST_REDIS_ADDR set, the tests
+// use that Redis instead, and lease its indexes through keys in DB 0 so
+// that test binaries running at the same time still never share one.
 package jobstest
 
 import (
@@ -9,24 +17,49 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 )
 
-// AddrVar overrides the Redis address the tests use.
+// AddrVar names an external Redis for the tests ("host:port"), instead of
+// a private server per test binary.
 const AddrVar = "SEATSYNC_TEST_REDIS_ADDR"
 
-// Redis flushes DB index db and returns options for it.
-func Redis(t testing.TB, db int) asynq.RedisClientOpt {
+// waitForIndex bounds how long a test waits for a free database index
+// when more tests than indexes hold one at once.
+const waitForIndex = 2 * time.Minute
+
+// New returns options for an empty Redis database that no other test uses
+// until t ends.
+func New(t testing.TB) asynq.RedisClientOpt {
 	t.Helper()
-	addr := os.Getenv(AddrVar)
-	if addr == "" {
-		addr = "127.0.0.1:6379"
+	var (
+		addr string
+		db   int
+		err  error
+	)
+	if external := os.Getenv(AddrVar); external != "" {
+		addr = external
+		db, err = leaseExternal(t, external)
+	} else {
+		addr, db, err = leasePrivate(t)
+	}
+	if err != nil {
+		t.Fatalf("redis for the test: %v", err)
 	}
 	opt := asynq.RedisClientOpt{Addr: addr, DB: db}
 	Flush(t, opt)
 	return opt
+}
+
+// Redis is New. The index argument is what each package passed when all
+// packages shared one server and split its indexes among them by hand; it
+// is ignored, and kept only so that tests written then still compile.
+func Redis(t testing.TB, _ int) asynq.RedisClientOpt {
+	t.Helper()
+	return New(t)
 }
 
 // Flush empties the Redis DB of opt, as if Redis had lost its data.

@@ -44,13 +44,19 @@ func NewURL(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
 	admin := adminURL()
-	template, err := ensureTemplate(ctx, admin)
+	var template string
+	err := whileBusy(func() (err error) {
+		template, err = ensureTemplate(ctx, admin)
+		return err
+	})
 	if err != nil {
 		t.Fatalf("prepare template database: %v", err)
 	}
 	name := "seatsync_test_" + randomHex(8)
-	if err := exec(ctx, admin, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s",
-		pq.QuoteIdentifier(name), pq.QuoteIdentifier(template))); err != nil {
+	if err := whileBusy(func() error {
+		return exec(ctx, admin, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s",
+			pq.QuoteIdentifier(name), pq.QuoteIdentifier(template)))
+	}); err != nil {
 		t.Fatalf("clone template database: %v", err)
 	}
 	t.Cleanup(func() { dropDatabase(t, admin, name) })
@@ -69,7 +75,9 @@ func NewEmptyURL(t testing.TB) string {
 }
 
 func dropDatabase(t testing.TB, admin, name string) {
-	err := exec(context.Background(), admin, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(name)+" WITH (FORCE)")
+	err := whileBusy(func() error {
+		return exec(context.Background(), admin, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(name)+" WITH (FORCE)")
+	})
 	if err != nil {
 		t.Errorf("drop test database %s: %v", name, err)
 	}

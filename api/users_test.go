@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/storage/storagetest"
 )
 
 func TestUsersAPI(t *testing.T) {
-	e := newAPIClient(t)
+	t.Parallel()
+	e := newAPITest(t)
 	ctx := context.Background()
 	e.must(http.StatusCreated, http.MethodPut, "/v1/customers/acme", `{"name":"Acme"}`)
 
@@ -57,7 +59,7 @@ func TestUsersAPI(t *testing.T) {
 	})
 
 	t.Run("newer state exists", func(t *testing.T) {
-		if err := e.d.db.InTx(ctx, func(tx *storage.Tx) error {
+		if err := e.db.InTx(ctx, func(tx *storage.Tx) error {
 			_, err := tx.UpsertUser(ctx, storage.UserInput{Customer: storage.CustomerRef{ExternalID: "acme"},
 				ExternalID: "later", Name: "Later", Status: storage.UserActive, GroupsSet: true}, time.Now().Add(time.Hour))
 			return err
@@ -98,7 +100,8 @@ func TestUsersAPI(t *testing.T) {
 // Paging through a customer's users while users are added returns each
 // once, in creation order; the status filter holds on every page.
 func TestUsersPaginationWhileAdding(t *testing.T) {
-	e := newAPIClient(t)
+	t.Parallel()
+	e := newAPITest(t)
 	e.must(http.StatusCreated, http.MethodPut, "/v1/customers/acme", `{}`)
 	e.must(http.StatusCreated, http.MethodPut, "/v1/customers/globex", `{}`)
 	e.must(http.StatusCreated, http.MethodPut, "/v1/customers/globex/users/g1", `{}`)
@@ -162,11 +165,12 @@ func TestUsersPaginationWhileAdding(t *testing.T) {
 // same transaction, each with seat.revoked (reason user_deactivated), and
 // gives the seats to whoever waits; saying it again changes nothing.
 func TestUserDeactivationRevokesSeats(t *testing.T) {
+	t.Parallel()
 	e, seats := newSeatsAPI(t, 3)
 	for _, s := range []struct{ seat, user string }{{seats["pro"][0], "u1"}, {seats["addon"][0], "u1"}, {seats["pro"][1], "u2"}} {
 		e.must(http.StatusOK, http.MethodPut, "/v1/orders/sub_1/seats/"+s.seat, fmt.Sprintf(`{"user_external_id":%q}`, s.user))
 	}
-	before := len(writtenEvents(t, e.d.db))
+	before := len(writtenEvents(t, e.db))
 
 	b := e.must(http.StatusOK, http.MethodPut, "/v1/customers/acme/users/u1", `{"email":"u1@acme.test","status":"deactivated"}`)
 	if b["status"] != "deactivated" {
@@ -181,7 +185,7 @@ func TestUserDeactivationRevokesSeats(t *testing.T) {
 	if s := e.must(http.StatusOK, http.MethodGet, "/v1/orders/sub_1/seats/"+seats["pro"][1], ""); s["user_external_id"] != "u2" {
 		t.Errorf("another user's seat = %v", s)
 	}
-	events := writtenEvents(t, e.d.db)[before:]
+	events := writtenEvents(t, e.db)[before:]
 	var revoked []string
 	deactivated := 0
 	for _, ev := range events {
@@ -201,14 +205,14 @@ func TestUserDeactivationRevokesSeats(t *testing.T) {
 		t.Errorf("revoked %v and %d user.deactivated, want %v and 1", revoked, deactivated, want)
 	}
 
-	after := len(writtenEvents(t, e.d.db))
+	after := len(writtenEvents(t, e.db))
 	e.must(http.StatusOK, http.MethodPut, "/v1/customers/acme/users/u1", `{"email":"u1@acme.test","status":"deactivated"}`)
-	if n := len(writtenEvents(t, e.d.db)); n != after {
+	if n := len(writtenEvents(t, e.db)); n != after {
 		t.Errorf("deactivating again wrote %d events", n-after)
 	}
 	a := e.call(http.MethodPut, "/v1/orders/sub_1/seats/"+seats["pro"][0], `{"user_external_id":"u1"}`)
 	if a.status != http.StatusUnprocessableEntity || errorCode(a) != "user_deactivated" {
 		t.Errorf("assigning the deactivated user: %d %v, want 422 user_deactivated", a.status, a.body)
 	}
-	noViolations(t, e.d.db)
+	storagetest.CheckInvariants(t, e.db)
 }

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/storage/storagetest"
 	"github.com/seatsync/seatsync/worker/engine"
 )
 
@@ -23,7 +24,8 @@ func lineSummary(order map[string]any) string {
 }
 
 func TestPutOrderAPI(t *testing.T) {
-	e := newAPIClient(t)
+	t.Parallel()
+	e := newAPITest(t)
 	ctx := context.Background()
 	e.must(http.StatusCreated, http.MethodPut, "/v1/customers/acme", `{}`)
 	e.must(http.StatusCreated, http.MethodPut, "/v1/customers/globex", `{}`)
@@ -36,13 +38,13 @@ func TestPutOrderAPI(t *testing.T) {
 		lineSummary(o) != "addon:1/0/1 pro:3/0/3" {
 		t.Errorf("created = %v", o)
 	}
-	events := len(writtenEvents(t, e.d.db))
+	events := len(writtenEvents(t, e.db))
 	again := e.must(http.StatusOK, http.MethodPut, path,
 		`{"customer_external_id":"acme","lines":[{"product_id":"pro","quantity":3},{"product_id":"addon","quantity":1}]}`)
 	if again["id"] != o["id"] || lineSummary(again) != "addon:1/0/1 pro:3/0/3" {
 		t.Errorf("same PUT again = %v", again)
 	}
-	if n := len(writtenEvents(t, e.d.db)); n != events {
+	if n := len(writtenEvents(t, e.db)); n != events {
 		t.Errorf("the same PUT again wrote %d events", n-events)
 	}
 
@@ -63,7 +65,7 @@ func TestPutOrderAPI(t *testing.T) {
 			t.Errorf("no lines = %s", lineSummary(empty))
 		}
 		revoked := 0
-		for _, ev := range writtenEvents(t, e.d.db) {
+		for _, ev := range writtenEvents(t, e.db) {
 			if ev.Type == "seat.revoked" && ev.Reason == "quantity_decreased" && ev.User == "u1" {
 				revoked++
 			}
@@ -96,7 +98,7 @@ func TestPutOrderAPI(t *testing.T) {
 
 	t.Run("newer state exists", func(t *testing.T) {
 		// As a provider event stamped later than now leaves it.
-		if err := e.d.db.InTx(ctx, func(tx *storage.Tx) error {
+		if err := e.db.InTx(ctx, func(tx *storage.Tx) error {
 			_, err := engine.New().UpsertOrder(ctx, tx, storage.OrderInput{ExternalID: "sub_future", Customer: storage.CustomerRef{ExternalID: "acme"},
 				Status: storage.OrderActive, Lines: []storage.LineInput{{ProductID: "pro", Quantity: 2}}}, time.Now().Add(time.Hour))
 			return err
@@ -143,21 +145,22 @@ func TestPutOrderAPI(t *testing.T) {
 	if a := e.call(http.MethodGet, "/v1/customers/nobody", ""); a.status != http.StatusNotFound {
 		t.Errorf("refused PUT created the customer: %d %v", a.status, a.body)
 	}
-	noViolations(t, e.d.db)
+	storagetest.CheckInvariants(t, e.db)
 }
 
 func TestCancelOrderAPI(t *testing.T) {
+	t.Parallel()
 	e, seats := newSeatsAPI(t, 2)
 	e.must(http.StatusOK, http.MethodPost, "/v1/orders/sub_1/seat-assignments",
 		fmt.Sprintf(`{"assignments":[{"seat_id":%q,"user_external_id":"u1"},{"seat_id":%q,"user_external_id":"u2"}]}`, seats["pro"][0], seats["addon"][0]))
-	before := len(writtenEvents(t, e.d.db))
+	before := len(writtenEvents(t, e.db))
 
 	o := e.must(http.StatusOK, http.MethodPost, "/v1/orders/sub_1/cancel", "")
 	if o["status"] != "canceled" || lineSummary(o) != "addon:1/0/1 pro:3/0/3" {
 		t.Errorf("canceled order = %v", o)
 	}
 	var revoked []string
-	for _, ev := range writtenEvents(t, e.d.db)[before:] {
+	for _, ev := range writtenEvents(t, e.db)[before:] {
 		if ev.Type != "seat.revoked" || ev.Reason != "order_canceled" {
 			t.Errorf("unexpected event %+v", ev)
 		}
@@ -167,11 +170,11 @@ func TestCancelOrderAPI(t *testing.T) {
 		t.Errorf("revoked %v, want u1 and u2", revoked)
 	}
 
-	after := len(writtenEvents(t, e.d.db))
+	after := len(writtenEvents(t, e.db))
 	if again := e.must(http.StatusOK, http.MethodPost, "/v1/orders/sub_1/cancel", `{}`); again["status"] != "canceled" || again["updated_at"] != o["updated_at"] {
 		t.Errorf("canceling again = %v, want the order untouched", again)
 	}
-	if n := len(writtenEvents(t, e.d.db)); n != after {
+	if n := len(writtenEvents(t, e.db)); n != after {
 		t.Errorf("canceling again wrote %d events", n-after)
 	}
 	checkErrors(t, e, []apiErrorCase{
@@ -180,5 +183,5 @@ func TestCancelOrderAPI(t *testing.T) {
 		{name: "malformed body", method: http.MethodPost, path: "/v1/orders/sub_1/cancel", body: `{`, want: 400, wantCode: "malformed_json"},
 		{name: "assign on the canceled order", method: http.MethodPut, path: "/v1/orders/sub_1/seats/" + seats["pro"][0], body: `{"user_external_id":"u1"}`, want: 409, wantCode: "order_canceled"},
 	})
-	noViolations(t, e.d.db)
+	storagetest.CheckInvariants(t, e.db)
 }

@@ -1,8 +1,9 @@
-package main
+package api_test
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,16 +18,16 @@ import (
 // engine transaction under row locks, one outbox row, the answer read
 // back). Each parallel client has its own customer, whose row lock every
 // write of that customer takes first, so the figure is the write path's,
-// not lock contention's. Compare with
+// not lock contention's. Compare with cmd/seatsync's
 // BenchmarkBaselinePostgresInsert from the same run.
 func BenchmarkAPIAssign(b *testing.B) {
-	s := newStack(b, "SEATSYNC_LOG_LEVEL=warn", "SEATSYNC_API_RATE_LIMIT=100000", "SEATSYNC_API_RATE_BURST=100000")
+	s := newAPITest(b, withLogLevel(slog.LevelWarn), withRateLimit(100000, 100000))
 	ctx := context.Background()
-	_, secret, err := s.d.db.CreateAPIKey(ctx, "bench")
+	_, secret, err := s.db.CreateAPIKey(ctx, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
-	router := s.http.Config.Handler
+	router := s.engine
 	call := func(method, path, body string) {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+secret)
@@ -45,7 +46,7 @@ func BenchmarkAPIAssign(b *testing.B) {
 		call(http.MethodPut, "/v1/customers/"+customer, `{}`)
 		call(http.MethodPut, "/v1/orders/"+order, `{"customer_external_id":"`+customer+`","lines":[{"product_id":"pro","quantity":1}]}`)
 		call(http.MethodPut, "/v1/customers/"+customer+"/users/"+user, `{}`)
-		seats, err := s.d.db.OrderSeats(ctx, order, storage.SeatFilter{})
+		seats, err := s.db.OrderSeats(ctx, order, storage.SeatFilter{})
 		if err != nil || len(seats) != 1 {
 			b.Fatalf("seats of %s: %v %v", order, seats, err)
 		}

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -11,36 +11,13 @@ import (
 	"github.com/seatsync/seatsync/storage"
 )
 
-// ordersAPI is a stack with a worker and an API key, holding state made by
-// canonical events only.
-type ordersAPI struct {
-	*stack
-	key http.Header
-	n   int
-}
+// ordersAPI is an API test with a worker, holding state made by canonical
+// events only.
+type ordersAPI struct{ *apiTest }
 
 func newOrdersAPI(t *testing.T) *ordersAPI {
 	t.Helper()
-	s := newStack(t)
-	s.startWorker()
-	_, secret, err := s.d.db.CreateAPIKey(context.Background(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &ordersAPI{stack: s, key: bearer(secret)}
-}
-
-// apply sends a canonical event and waits until the worker applied it.
-func (o *ordersAPI) apply(typ string, at time.Time, data string) {
-	o.t.Helper()
-	o.n++
-	e := event{id: fmt.Sprintf("evt_%d", o.n), typ: typ, at: at, data: data}
-	if a := o.send(e); status(a) != "enqueued" {
-		o.t.Fatalf("send %s: %d %v", typ, a.status, a.body)
-	}
-	if got := o.waitProcessed("crm", e.id); got.Status != storage.InboxApplied {
-		o.t.Fatalf("%s: status %q error %q", typ, got.Status, got.Error)
-	}
+	return &ordersAPI{newAPITest(t, withWorker)}
 }
 
 func (o *ordersAPI) upsertOrder(id string, at time.Time, lines string) {
@@ -77,6 +54,7 @@ func ids(seats []map[string]any) []string {
 }
 
 func TestOrdersAPI(t *testing.T) {
+	t.Parallel()
 	o := newOrdersAPI(t)
 	t0 := time.Now()
 	o.upsertOrder("sub_1", t0, `[{"product_id":"pro","quantity":5},{"product_id":"addon","quantity":2}]`)
@@ -92,15 +70,15 @@ func TestOrdersAPI(t *testing.T) {
 	// Nothing puts a user on the waiting list through events alone yet, so
 	// u3 waits for "pro" by hand.
 	ctx := context.Background()
-	u3, err := o.d.db.UserByExternalID(ctx, "acme", "u3")
+	u3, err := o.db.UserByExternalID(ctx, "acme", "u3")
 	if err != nil {
 		t.Fatal(err)
 	}
-	acme, err := o.d.db.CustomerByExternalID(ctx, "acme")
+	acme, err := o.db.CustomerByExternalID(ctx, "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := o.d.db.InTx(ctx, func(tx *storage.Tx) error {
+	if err := o.db.InTx(ctx, func(tx *storage.Tx) error {
 		return tx.Wait(ctx, acme.ID, "pro", u3.ID)
 	}); err != nil {
 		t.Fatal(err)
@@ -246,6 +224,7 @@ func TestOrdersAPI(t *testing.T) {
 // Paging through an order that grows between pages returns every seat once,
 // the old ones first.
 func TestOrderSeatsPaginationWhileGrowing(t *testing.T) {
+	t.Parallel()
 	o := newOrdersAPI(t)
 	t0 := time.Now()
 	o.upsertOrder("sub_1", t0, `[{"product_id":"pro","quantity":3},{"product_id":"addon","quantity":1}]`)

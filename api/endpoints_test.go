@@ -1,14 +1,12 @@
-package main
+package api_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -16,20 +14,20 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/seatsync/seatsync/api/apitest"
 	"github.com/seatsync/seatsync/storage"
 )
 
-const allowPrivateEnv = "SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true"
-
-func (e *apiClient) create(body string) map[string]any {
+func (e *apiTest) create(body string) map[string]any {
 	e.t.Helper()
 	return e.must(http.StatusCreated, http.MethodPost, "/v1/webhook-endpoints", body)
 }
 
 func TestWebhookEndpointsAPI(t *testing.T) {
-	e := newAPIClient(t, allowPrivateEnv)
+	t.Parallel()
+	e := newAPITest(t, allowPrivate)
 	ctx := context.Background()
-	if err := e.d.db.InTx(ctx, func(tx *storage.Tx) error {
+	if err := e.db.InTx(ctx, func(tx *storage.Tx) error {
 		_, err := tx.UpsertCustomer(ctx, storage.CustomerInput{ExternalID: "acme"}, time.Now())
 		return err
 	}); err != nil {
@@ -90,10 +88,10 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 			t.Errorf("disabled = %v", off)
 		}
 		// As the worker leaves an endpoint it gave up on.
-		if err := e.d.db.DisableEndpoint(ctx, id, "the endpoint answered 410 Gone"); err != nil {
+		if err := e.db.DisableEndpoint(ctx, id, "the endpoint answered 410 Gone"); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.d.db.Exec(ctx, `UPDATE webhook_endpoints SET failing_since = now() WHERE id = '`+id+`'`); err != nil {
+		if err := e.db.Exec(ctx, `UPDATE webhook_endpoints SET failing_since = now() WHERE id = '`+id+`'`); err != nil {
 			t.Fatal(err)
 		}
 		on := e.must(http.StatusOK, http.MethodPatch, path, `{"enabled":true,"event_types":["user.deactivated"],"url":"http://127.0.0.1:9/new"}`)
@@ -124,7 +122,7 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 		if _, ok := got["secret"]; ok || got["previous_secret_expires_at"] == nil {
 			t.Errorf("get after rotation = %v", got)
 		}
-		stored, err := e.d.db.Endpoint(ctx, id)
+		stored, err := e.db.Endpoint(ctx, id)
 		if err != nil || stored.Secret != newSecret || len(stored.SigningSecrets(time.Now())) != 2 {
 			t.Errorf("stored endpoint: %v, signing with %d secrets", err, len(stored.SigningSecrets(time.Now())))
 		}
@@ -197,7 +195,8 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 }
 
 func TestWebhookEndpointsRefusePrivateURLs(t *testing.T) {
-	e := newAPIClient(t)
+	t.Parallel()
+	e := newAPITest(t)
 	for _, url := range []string{"http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/hook", "http://169.254.169.254/latest"} {
 		a := e.call(http.MethodPost, "/v1/webhook-endpoints", `{"url":"`+url+`"}`)
 		if a.status != http.StatusBadRequest || errorCode(a) != "invalid_parameter" {
@@ -244,7 +243,7 @@ func (h *hookSink) requests(id string) int {
 
 // waitDeliveries polls the endpoint's deliveries until ok holds for the
 // first one.
-func (e *apiClient) waitDeliveries(endpointID string, ok func(d map[string]any) bool) map[string]any {
+func (e *apiTest) waitDeliveries(endpointID string, ok func(d map[string]any) bool) map[string]any {
 	e.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -260,9 +259,10 @@ func (e *apiClient) waitDeliveries(endpointID string, ok func(d map[string]any) 
 }
 
 func TestWebhookDeliveriesAPI(t *testing.T) {
+	t.Parallel()
 	// waitDeliveries polls the API faster than the default rate limit
 	// allows for long.
-	e := newAPIClient(t, allowPrivateEnv, "SEATSYNC_API_RATE_LIMIT=1000", "SEATSYNC_API_RATE_BURST=1000")
+	e := newAPITest(t, allowPrivate, withRateLimit(1000, 1000))
 	e.startWorker()
 	ctx := context.Background()
 	sink := newHookSink(t)
@@ -274,10 +274,10 @@ func TestWebhookDeliveriesAPI(t *testing.T) {
 	base := "/v1/webhook-endpoints/" + id
 
 	before := time.Now().Add(-time.Minute)
-	ev := event{id: "evt_order", typ: "order.upserted", at: time.Now(),
-		data: `{"external_id":"sub_1","customer_external_id":"acme","lines":[{"product_id":"pro","quantity":3}]}`}
+	ev := apitest.Event{ID: "evt_order", Type: "order.upserted", At: time.Now(),
+		Data: `{"external_id":"sub_1","customer_external_id":"acme","lines":[{"product_id":"pro","quantity":3}]}`}
 	e.send(ev)
-	if got := e.waitProcessed("crm", ev.id); got.Status != storage.InboxApplied {
+	if got := e.waitProcessed("crm", ev.ID); got.Status != storage.InboxApplied {
 		t.Fatalf("order: %s %s", got.Status, got.Error)
 	}
 	d := e.waitDeliveries(id, func(d map[string]any) bool { return d["status"] == storage.DeliveryDelivered })
@@ -305,7 +305,7 @@ func TestWebhookDeliveriesAPI(t *testing.T) {
 	if got := e.must(http.StatusAccepted, http.MethodPost, base+"/resend", `{"since":"`+before.Format(time.RFC3339)+`"}`); got["resent"] != 0.0 {
 		t.Errorf("resend with nothing failed = %v", got)
 	}
-	if err := e.d.db.Exec(ctx, `UPDATE deliveries SET status = 'failed' WHERE id = `+deliveryID); err != nil {
+	if err := e.db.Exec(ctx, `UPDATE deliveries SET status = 'failed' WHERE id = `+deliveryID); err != nil {
 		t.Fatal(err)
 	}
 	future := time.Now().Add(time.Hour).Format(time.RFC3339)
@@ -348,69 +348,7 @@ func TestWebhookDeliveriesAPI(t *testing.T) {
 
 	// Deleting the endpoint takes its deliveries and attempts with it.
 	e.must(http.StatusNoContent, http.MethodDelete, base, "")
-	if _, _, _, err := e.d.db.DeliveryStatus(ctx, messageID, id); !errors.Is(err, storage.ErrNotFound) {
+	if _, _, _, err := e.db.DeliveryStatus(ctx, messageID, id); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("delivery after deleting its endpoint: %v", err)
-	}
-}
-
-func TestEndpointCommand(t *testing.T) {
-	s := newStack(t)
-	ctx := context.Background()
-	environ := baseEnviron(s.dbURL, s.redis)
-	cli := func(args ...string) (string, error) {
-		var out bytes.Buffer
-		err := run(ctx, append([]string{"endpoint"}, args...), environ, &out)
-		return out.String(), err
-	}
-
-	out, err := cli("create", "--url", "https://example.com/hook", "--event-type", "seat.assigned", "--event-type", "seat.revoked")
-	if err != nil {
-		t.Fatalf("create: %v\n%s", err, out)
-	}
-	m := regexp.MustCompile(`endpoint ([0-9a-f-]{36}) .*\n\n(whsec_\S+)\n$`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("create printed %q", out)
-	}
-	id, secret := m[1], m[2]
-	if e, err := s.d.db.Endpoint(ctx, id); err != nil || e.Secret != secret || strings.Join(e.EventTypes, ",") != "seat.assigned,seat.revoked" {
-		t.Errorf("stored endpoint %+v, %v", e, err)
-	}
-
-	if out, err := cli("list"); err != nil || !strings.Contains(out, id) || !strings.Contains(out, "seat.assigned,seat.revoked") || strings.Contains(out, secret) {
-		t.Errorf("list: %v\n%s", err, out)
-	}
-	out, err = cli("rotate", id)
-	if rotated := regexp.MustCompile(`\n(whsec_\S+)\n$`).FindStringSubmatch(out); err != nil || rotated == nil || rotated[1] == secret {
-		t.Errorf("rotate: %v\n%s", err, out)
-	}
-	if out, err := cli("delete", id); err != nil || !strings.Contains(out, "Deleted webhook endpoint "+id) {
-		t.Errorf("delete: %v\n%s", err, out)
-	}
-	if out, err := cli("list"); err != nil || strings.Contains(out, id) {
-		t.Errorf("list after delete: %v\n%s", err, out)
-	}
-	if _, err := cli("delete", id); !errors.Is(err, storage.ErrNotFound) {
-		t.Errorf("delete again: %v, want not found", err)
-	}
-
-	for _, tc := range []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"no action", nil, "create, list, rotate or delete"},
-		{"create without url", []string{"create"}, "needs --url"},
-		{"private url", []string{"create", "--url", "http://127.0.0.1/hook"}, "loopback"},
-		{"unknown event type", []string{"create", "--url", "https://example.com/h", "--event-type", "seat.stolen"}, "unknown event type"},
-		{"rotate without id", []string{"rotate"}, "rotate ID"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if _, err := cli(tc.args...); !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err = %v, want a usage error containing %q", err, tc.want)
-			}
-		})
-	}
-	if _, err := cli("create", "--url", "https://example.com/h", "--customer", "nobody"); !errors.Is(err, storage.ErrNotFound) {
-		t.Errorf("unknown customer: %v", err)
 	}
 }

@@ -1,9 +1,7 @@
-package main
+package api_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -12,63 +10,17 @@ import (
 	"time"
 
 	"github.com/seatsync/seatsync/api"
+	"github.com/seatsync/seatsync/api/apitest"
 )
-
-// callWith is call with extra headers.
-func (e *apiClient) callWith(method, path, body string, h http.Header) answer {
-	e.t.Helper()
-	key := e.key
-	e.key = key.Clone()
-	for k, v := range h {
-		e.key[k] = v
-	}
-	defer func() { e.key = key }()
-	return e.call(method, path, body)
-}
-
-// keyID is the id of the client's API key.
-func (e *apiClient) keyID() string {
-	e.t.Helper()
-	k, err := e.d.db.AuthenticateAPIKey(context.Background(), strings.TrimPrefix(e.key.Get("Authorization"), "Bearer "))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return k.ID
-}
-
-// logLines parses the JSON log lines written so far. Call it only while
-// nothing else logs (no worker running).
-func (s *stack) logLines() []map[string]any {
-	s.t.Helper()
-	var out []map[string]any
-	for _, raw := range bytes.Split(bytes.TrimSpace(s.logBuf.Bytes()), []byte("\n")) {
-		var line map[string]any
-		if err := json.Unmarshal(raw, &line); err != nil {
-			s.t.Fatalf("log line %q: %v", raw, err)
-		}
-		out = append(out, line)
-	}
-	return out
-}
-
-func (s *stack) logLinesWith(msg, requestID string) []map[string]any {
-	s.t.Helper()
-	var out []map[string]any
-	for _, l := range s.logLines() {
-		if l["msg"] == msg && l["request_id"] == requestID {
-			out = append(out, l)
-		}
-	}
-	return out
-}
 
 var generatedRequestID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 func TestRequestIDs(t *testing.T) {
-	e := newAPIClient(t)
+	t.Parallel()
+	e := newAPITest(t)
 	withID := func(id string) http.Header { return http.Header{api.RequestIDHeader: {id}} }
-	hook := event{id: "evt_rid", typ: "customer.upserted", at: time.Now(), data: `{"external_id":"acme"}`}
-	hookHeader := signed(t, secretNew, hook.id, time.Now(), hook.body())
+	hook := apitest.Event{ID: "evt_rid", Type: "customer.upserted", At: time.Now(), Data: `{"external_id":"acme"}`}
+	hookHeader := apitest.Signed(t, secretNew, hook.ID, time.Now(), hook.Body())
 	hookHeader.Set(api.RequestIDHeader, "hook-1")
 
 	tests := []struct {
@@ -78,14 +30,13 @@ func TestRequestIDs(t *testing.T) {
 		kept   bool
 		status int
 	}{
-		{"health", func() answer { return e.get("/healthz", nil) }, "", false, 200},
 		{"api", func() answer { return e.callWith("GET", "/v1/webhook-endpoints", "", withID("trace-1")) }, "trace-1", true, 200},
 		{"api without key", func() answer { return e.get("/v1/webhook-endpoints", withID("trace-2")) }, "trace-2", true, 401},
 		{"public", func() answer { return e.get("/v1/openapi.json", nil) }, "", false, 200},
 		{"unknown route", func() answer { return e.get("/v1/nope", nil) }, "", false, 404},
-		{"webhook receiver", func() answer { return e.post("/v1/webhooks/crm", hookHeader, hook.body()) }, "hook-1", true, 202},
-		{"insane id", func() answer { return e.get("/healthz", withID("a b")) }, "a b", false, 200},
-		{"too long id", func() answer { return e.get("/healthz", withID(strings.Repeat("a", 129))) }, strings.Repeat("a", 129), false, 200},
+		{"webhook receiver", func() answer { return e.post("/v1/webhooks/crm", hookHeader, hook.Body()) }, "hook-1", true, 202},
+		{"insane id", func() answer { return e.get("/v1/openapi.json", withID("a b")) }, "a b", false, 200},
+		{"too long id", func() answer { return e.get("/v1/openapi.json", withID(strings.Repeat("a", 129))) }, strings.Repeat("a", 129), false, 200},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {
@@ -116,7 +67,7 @@ func TestRequestIDs(t *testing.T) {
 	if lines := e.logLinesWith("api request", "trace-2"); len(lines) != 1 || lines[0]["status"] != 401.0 || lines[0]["api_key_id"] != nil {
 		t.Errorf("access line of the 401 = %v", lines)
 	}
-	if lines := e.logLinesWith("inbound event", "hook-1"); len(lines) != 1 || lines[0]["event_id"] != hook.id {
+	if lines := e.logLinesWith("inbound event", "hook-1"); len(lines) != 1 || lines[0]["event_id"] != hook.ID {
 		t.Errorf("receiver lines of hook-1 = %v", lines)
 	}
 	secret := strings.TrimPrefix(e.key.Get("Authorization"), "Bearer ")
@@ -126,7 +77,8 @@ func TestRequestIDs(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	e := newAPIClient(t, "SEATSYNC_API_RATE_LIMIT=1", "SEATSYNC_API_RATE_BURST=3")
+	t.Parallel()
+	e := newAPITest(t, withRateLimit(1, 3))
 	// The burst is there at once, whatever the time between requests.
 	for i, remaining := range []string{"2", "1", "0"} {
 		a := e.call(http.MethodGet, "/v1/webhook-endpoints", "")
@@ -153,7 +105,7 @@ func TestRateLimit(t *testing.T) {
 	}
 
 	// Each key has a budget of its own.
-	_, other, err := e.d.db.CreateAPIKey(context.Background(), "other")
+	_, other, err := e.db.CreateAPIKey(context.Background(), "other")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +117,8 @@ func TestRateLimit(t *testing.T) {
 // TestRateLimitWithoutRedis: the API keeps serving when Redis is down, and
 // says so in the log without a line per request.
 func TestRateLimitWithoutRedis(t *testing.T) {
-	e := newAPIClient(t, "SEATSYNC_REDIS_URL=redis://127.0.0.1:1/0") // nothing listens on port 1
+	t.Parallel()
+	e := newAPITest(t, redisDown)
 	for i := range 3 {
 		a := e.call(http.MethodGet, "/v1/webhook-endpoints", "")
 		if a.status != http.StatusOK || a.header.Get("RateLimit-Remaining") != "" {
@@ -186,15 +139,9 @@ func TestRateLimitWithoutRedis(t *testing.T) {
 }
 
 func TestAPIKeyRequiredOnEveryRoute(t *testing.T) {
-	e := newAPIClient(t)
-	ctx := context.Background()
-	old, oldSecret, err := e.d.db.CreateAPIKey(ctx, "old")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.d.db.RevokeAPIKey(ctx, old.ID); err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	e := newAPITest(t)
+	oldSecret := e.revokedKey()
 	public := map[string]bool{"GET /v1/openapi.json": true, "GET /v1/claims/:token": true}
 	keys := []struct {
 		name   string
@@ -207,7 +154,7 @@ func TestAPIKeyRequiredOnEveryRoute(t *testing.T) {
 		{"revoked key", bearer(oldSecret), "invalid_api_key"},
 	}
 	checked := 0
-	for _, r := range apiRoutes(t, e.stack) {
+	for _, r := range apiRoutes(t, e) {
 		path := ginParam.ReplaceAllString(r.Path, "x")
 		if public[r.Method+" "+r.Path] {
 			a := e.get(path, http.Header{})

@@ -1,36 +1,32 @@
-package main
+package api_test
 
 import (
 	"context"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/seatsync/seatsync/api/apitest"
 )
 
-func bearer(token string) http.Header {
-	return http.Header{"Authorization": {"Bearer " + token}}
-}
-
 func TestReadAPI(t *testing.T) {
-	s := newStack(t)
+	t.Parallel()
+	s := newAPITest(t)
 	s.startWorker()
 	ctx := context.Background()
-	key, secret, err := s.d.db.CreateAPIKey(ctx, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, revokedSecret, _ := s.d.db.CreateAPIKey(ctx, "old")
-	if keys, _ := s.d.db.ListAPIKeys(ctx); len(keys) == 2 {
+	keyID := s.keyID()
+	_, revokedSecret, _ := s.db.CreateAPIKey(ctx, "old")
+	if keys, _ := s.db.ListAPIKeys(ctx); len(keys) == 2 {
 		for _, k := range keys {
-			if k.ID != key.ID {
-				_ = s.d.db.RevokeAPIKey(ctx, k.ID)
+			if k.ID != keyID {
+				_ = s.db.RevokeAPIKey(ctx, k.ID)
 			}
 		}
 	}
-	e := event{id: "evt_u", typ: "user.upserted", at: time.Now(),
-		data: `{"customer_external_id":"acme","external_id":"u1","email":"jane@acme.test","groups":["eng"]}`}
+	e := apitest.Event{ID: "evt_u", Type: "user.upserted", At: time.Now(),
+		Data: `{"customer_external_id":"acme","external_id":"u1","email":"jane@acme.test","groups":["eng"]}`}
 	s.send(e)
-	s.waitProcessed("crm", e.id)
+	s.waitProcessed("crm", e.ID)
 
 	tests := []struct {
 		name     string
@@ -40,20 +36,20 @@ func TestReadAPI(t *testing.T) {
 		wantCode string
 		check    func(t *testing.T, body map[string]any)
 	}{
-		{name: "customer", path: "/v1/customers/acme", header: bearer(secret), want: http.StatusOK,
+		{name: "customer", path: "/v1/customers/acme", header: s.key, want: http.StatusOK,
 			check: func(t *testing.T, b map[string]any) {
 				if b["external_id"] != "acme" || b["id"] == "" {
 					t.Errorf("customer = %v", b)
 				}
 			}},
-		{name: "user", path: "/v1/customers/acme/users/u1", header: bearer(secret), want: http.StatusOK,
+		{name: "user", path: "/v1/customers/acme/users/u1", header: s.key, want: http.StatusOK,
 			check: func(t *testing.T, b map[string]any) {
 				if b["email"] != "jane@acme.test" || b["status"] != "active" || b["customer_external_id"] != "acme" {
 					t.Errorf("user = %v", b)
 				}
 			}},
-		{name: "unknown customer", path: "/v1/customers/nope", header: bearer(secret), want: http.StatusNotFound, wantCode: "not_found"},
-		{name: "unknown user", path: "/v1/customers/acme/users/nope", header: bearer(secret), want: http.StatusNotFound, wantCode: "not_found"},
+		{name: "unknown customer", path: "/v1/customers/nope", header: s.key, want: http.StatusNotFound, wantCode: "not_found"},
+		{name: "unknown user", path: "/v1/customers/acme/users/nope", header: s.key, want: http.StatusNotFound, wantCode: "not_found"},
 		{name: "no key", path: "/v1/customers/acme", want: http.StatusUnauthorized, wantCode: "missing_api_key"},
 		{name: "unknown key", path: "/v1/customers/acme", header: bearer("ssk_nope"), want: http.StatusUnauthorized, wantCode: "invalid_api_key"},
 		{name: "revoked key", path: "/v1/customers/acme", header: bearer(revokedSecret), want: http.StatusUnauthorized, wantCode: "invalid_api_key"},

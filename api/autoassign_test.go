@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -16,29 +16,17 @@ import (
 
 // autoAssignAPI is an API client with a worker, whose state is made by
 // canonical events, as in production.
-type autoAssignAPI struct {
-	*apiClient
-	n int
-}
+type autoAssignAPI struct{ *apiTest }
 
 func newAutoAssignAPI(t *testing.T) *autoAssignAPI {
 	t.Helper()
-	e := newAPIClient(t)
-	e.startWorker()
-	return &autoAssignAPI{apiClient: e}
+	return &autoAssignAPI{newAPITest(t, withWorker)}
 }
 
-// apply sends a canonical event and waits until it is applied.
+// apply applies a canonical event of now.
 func (e *autoAssignAPI) apply(typ, data string) {
 	e.t.Helper()
-	e.n++
-	ev := event{id: fmt.Sprintf("evt_aa_%d", e.n), typ: typ, at: time.Now(), data: data}
-	if a := e.send(ev); status(a) != "enqueued" {
-		e.t.Fatalf("send %s: %d %v", typ, a.status, a.body)
-	}
-	if got := e.waitProcessed("crm", ev.id); got.Status != storage.InboxApplied {
-		e.t.Fatalf("%s: status %q error %q", typ, got.Status, got.Error)
-	}
+	e.apiTest.apply(typ, time.Now(), data)
 }
 
 func (e *autoAssignAPI) user(id, extra string) {
@@ -63,7 +51,7 @@ func (e *autoAssignAPI) waiting(product string) []string {
 	e.t.Helper()
 	ctx := context.Background()
 	var out []string
-	err := e.d.db.InTx(ctx, func(tx *storage.Tx) error {
+	err := e.db.InTx(ctx, func(tx *storage.Tx) error {
 		cust, err := tx.LockExistingCustomer(ctx, "acme")
 		if err != nil {
 			return err
@@ -89,7 +77,7 @@ func (e *autoAssignAPI) waiting(product string) []string {
 // after the outbox id from, as "type user".
 func (e *autoAssignAPI) seatMessages(from int64) (msgs []string, last int64) {
 	e.t.Helper()
-	rows, err := e.d.db.OutboxMessages(context.Background(), from, 1000)
+	rows, err := e.db.OutboxMessages(context.Background(), from, 1000)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -115,6 +103,7 @@ func (e *autoAssignAPI) seatMessages(from int64) (msgs []string, last int64) {
 }
 
 func TestAutoAssignAPI(t *testing.T) {
+	t.Parallel()
 	e := newAutoAssignAPI(t)
 	e.apply("customer.upserted", `{"external_id":"acme","name":"Acme"}`)
 	e.apply("order.upserted", `{"external_id":"sub_1","customer_external_id":"acme","lines":[{"product_id":"pro","quantity":3},{"product_id":"addon","quantity":10}]}`)

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -49,6 +49,7 @@ func (f *invitationsAPI) snapshot() string {
 }
 
 func TestClaimAPI(t *testing.T) {
+	t.Parallel()
 	f := newInvitationsAPI(t)
 	s0, s1 := f.seats[0], f.seats[1]
 	first := invitationToken(t, f.invite(s0, "jane@acme.test"))
@@ -123,7 +124,7 @@ func TestClaimAPI(t *testing.T) {
 	f.wantGone(third, http.StatusGone, "invitation_used", "")
 
 	var types []string
-	msgs, err := f.d.db.OutboxMessages(context.Background(), 0, 100)
+	msgs, err := f.db.OutboxMessages(context.Background(), 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,6 +139,7 @@ func TestClaimAPI(t *testing.T) {
 }
 
 func TestRevokeAndResendAPI(t *testing.T) {
+	t.Parallel()
 	f := newInvitationsAPI(t)
 	s0, s1 := f.seats[0], f.seats[1]
 	token := invitationToken(t, f.invite(s0, "jane@acme.test"))
@@ -190,12 +192,13 @@ func TestRevokeAndResendAPI(t *testing.T) {
 // A quantity decrease that retires an invited seat ends the invitation in
 // the same transaction: its token stops working.
 func TestShrinkEndsInvitation(t *testing.T) {
+	t.Parallel()
 	f := newInvitationsAPI(t)
 	ctx := context.Background()
 	kept := invitationToken(t, f.invite(f.seats[0], "keep@acme.test"))
 	token := invitationToken(t, f.invite(f.seats[1], "jane@acme.test"))
 	// Rule 6 retires the free seat, then the newest invitation: jane's.
-	err := f.d.db.InTx(ctx, func(tx *storage.Tx) error {
+	err := f.db.InTx(ctx, func(tx *storage.Tx) error {
 		_, err := engine.New().UpsertOrder(ctx, tx, storage.OrderInput{ExternalID: "sub_1", Customer: storage.CustomerRef{ExternalID: "acme"},
 			Status: storage.OrderActive, Lines: []storage.LineInput{{ProductID: "pro", Quantity: 1}}}, time.Now())
 		return err
@@ -215,6 +218,7 @@ func TestShrinkEndsInvitation(t *testing.T) {
 
 // Concurrent claims of one token through the API: exactly one wins.
 func TestConcurrentClaimsAPI(t *testing.T) {
+	t.Parallel()
 	f := newInvitationsAPI(t)
 	token := invitationToken(t, f.invite(f.seats[0], "jane@acme.test"))
 	users := []string{"u1", "u2", "u3", "u1", "u2", "u3"}

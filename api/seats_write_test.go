@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"encoding/json"
@@ -10,14 +10,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/seatsync/seatsync/storage/storagetest"
 )
 
 // newSeatsAPI makes, through the API, customer acme with users u1..uN
 // (uK@acme.test), and order sub_1 of 3 "pro" seats and 1 "addon" seat. It
 // returns each product's seat ids in creation order.
-func newSeatsAPI(t *testing.T, users int) (*apiClient, map[string][]string) {
+func newSeatsAPI(t *testing.T, users int) (*apiTest, map[string][]string) {
 	t.Helper()
-	e := newAPIClient(t)
+	e := newAPITest(t)
 	e.must(http.StatusCreated, http.MethodPut, "/v1/customers/acme", `{"name":"Acme"}`)
 	for i := 1; i <= users; i++ {
 		e.must(http.StatusCreated, http.MethodPut, fmt.Sprintf("/v1/customers/acme/users/u%d", i), fmt.Sprintf(`{"email":"u%d@acme.test"}`, i))
@@ -27,7 +29,7 @@ func newSeatsAPI(t *testing.T, users int) (*apiClient, map[string][]string) {
 	return e, seatsByProduct(t, e, "sub_1")
 }
 
-func seatsByProduct(t *testing.T, e *apiClient, order string) map[string][]string {
+func seatsByProduct(t *testing.T, e *apiTest, order string) map[string][]string {
 	t.Helper()
 	seats := map[string][]string{}
 	for _, s := range listData(e.must(http.StatusOK, http.MethodGet, "/v1/orders/"+order+"/seats?limit=200", "")) {
@@ -39,7 +41,7 @@ func seatsByProduct(t *testing.T, e *apiClient, order string) map[string][]strin
 
 // holders describes an order's seats as "seat index:holder" per product,
 // "-" for a free seat, so a test can compare whole states.
-func holders(t *testing.T, e *apiClient, order string, seats map[string][]string) string {
+func holders(t *testing.T, e *apiTest, order string, seats map[string][]string) string {
 	t.Helper()
 	var out []string
 	for _, product := range slices.Sorted(maps.Keys(seats)) {
@@ -56,6 +58,7 @@ func holders(t *testing.T, e *apiClient, order string, seats map[string][]string
 }
 
 func TestGetSeatAPI(t *testing.T) {
+	t.Parallel()
 	e, seats := newSeatsAPI(t, 1)
 	e.must(http.StatusCreated, http.MethodPut, "/v1/orders/sub_2", `{"customer_external_id":"acme","lines":[{"product_id":"pro","quantity":1}]}`)
 	other := seatsByProduct(t, e, "sub_2")["pro"][0]
@@ -77,6 +80,7 @@ func TestGetSeatAPI(t *testing.T) {
 }
 
 func TestPutSeatAPI(t *testing.T) {
+	t.Parallel()
 	e, seats := newSeatsAPI(t, 3)
 	e.must(http.StatusCreated, http.MethodPut, "/v1/customers/globex", `{}`)
 	e.must(http.StatusCreated, http.MethodPut, "/v1/customers/globex/users/g1", `{}`)
@@ -90,11 +94,11 @@ func TestPutSeatAPI(t *testing.T) {
 	if s["status"] != "assigned" || s["user_external_id"] != "u1" || s["id"] != seats["pro"][0] || s["order_external_id"] != "sub_1" {
 		t.Errorf("assigned seat = %v", s)
 	}
-	events := len(writtenEvents(t, e.d.db))
+	events := len(writtenEvents(t, e.db))
 	if again := e.must(http.StatusOK, http.MethodPut, pro(0), `{"user_external_id":"u1"}`); again["user_external_id"] != "u1" || again["assigned_at"] != s["assigned_at"] {
 		t.Errorf("same assignment again = %v, want the seat unchanged", again)
 	}
-	if n := len(writtenEvents(t, e.d.db)); n != events {
+	if n := len(writtenEvents(t, e.db)); n != events {
 		t.Errorf("assigning the seat its holder holds wrote %d events", n-events)
 	}
 
@@ -119,7 +123,7 @@ func TestPutSeatAPI(t *testing.T) {
 	if got := holders(t, e, "sub_1", seats); got != "addon0:- pro0:u1 pro1:- pro2:-" {
 		t.Errorf("after refused requests: %s", got)
 	}
-	if n := len(writtenEvents(t, e.d.db)); n != events {
+	if n := len(writtenEvents(t, e.db)); n != events {
 		t.Errorf("refused requests wrote %d events", n-events)
 	}
 
@@ -128,21 +132,22 @@ func TestPutSeatAPI(t *testing.T) {
 		if s["status"] != "unassigned" || s["user_external_id"] != nil || s["assigned_at"] != nil {
 			t.Errorf("unassigned seat = %v", s)
 		}
-		last := writtenEvents(t, e.d.db)[events:]
+		last := writtenEvents(t, e.db)[events:]
 		if len(last) != 1 || last[0].Type != "seat.revoked" || last[0].Reason != "unassigned" || last[0].User != "u1" || last[0].SeatID != seats["pro"][0] {
 			t.Errorf("events = %+v, want one seat.revoked of u1 (unassigned)", last)
 		}
 		e.must(http.StatusOK, http.MethodPut, pro(0), `{"user_external_id":null}`)
-		if n := len(writtenEvents(t, e.d.db)); n != events+1 {
+		if n := len(writtenEvents(t, e.db)); n != events+1 {
 			t.Errorf("unassigning a free seat wrote %d events", n-events-1)
 		}
 	})
-	noViolations(t, e.d.db)
+	storagetest.CheckInvariants(t, e.db)
 }
 
 // Many requests at once for one seat, or for one user on one line: exactly
 // one wins, every other gets its rule's 409, and every rule still holds.
 func TestSeatAssignmentConcurrency(t *testing.T) {
+	t.Parallel()
 	const n = 12
 	e, _ := newSeatsAPI(t, n)
 	e.must(http.StatusOK, http.MethodPut, "/v1/orders/sub_1",
@@ -209,7 +214,7 @@ func TestSeatAssignmentConcurrency(t *testing.T) {
 	if got["200"] != wantWins || got["409 user_already_seated"] != len(sameUser)-wantWins {
 		t.Errorf("u1 for %d seats (first round won by %v): %v, want %d wins, the rest user_already_seated", len(sameUser), winner, got, wantWins)
 	}
-	noViolations(t, e.d.db)
+	storagetest.CheckInvariants(t, e.db)
 }
 
 func decodeBody(raw []byte) map[string]any {

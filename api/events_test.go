@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -15,58 +15,30 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/seatsync/seatsync/api/apitest"
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/jobs/jobstest"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/worker"
 )
 
-// sendAndWait sends a canonical event and waits until it left received;
-// it returns the inbox row.
-func (s *stack) sendAndWait(id, typ string, at time.Time, data string) storage.InboxEvent {
+// failingAssignment and revive are apitest's replay scenario, shared with
+// the binary's test of `seatsync events`.
+func (s *apiTest) failingAssignment(t0 time.Time) storage.InboxEvent {
 	s.t.Helper()
-	if a := s.send(event{id: id, typ: typ, at: at, data: data}); status(a) != "enqueued" {
-		s.t.Fatalf("send %s: %d %v", id, a.status, a.body)
-	}
-	return s.waitProcessed("crm", id)
+	return apitest.FailingAssignment(s.t, s.sendAndWait, t0)
 }
 
-// failingAssignment makes a customer with an order of two seats, an active
-// user u1 and a deactivated user "dead", and sends a request to seat
-// "dead": an event that fails, for good, until "dead" is active again.
-func (s *stack) failingAssignment(t0 time.Time) storage.InboxEvent {
+func (s *apiTest) revive(id string) {
 	s.t.Helper()
-	for i, e := range []event{
-		{typ: "order.upserted", data: `{"external_id":"sub_1","customer_external_id":"acme","lines":[{"product_id":"pro","quantity":2}]}`},
-		{typ: "user.upserted", data: `{"customer_external_id":"acme","external_id":"u1","email":"u1@acme.test"}`},
-		{typ: "user.upserted", data: `{"customer_external_id":"acme","external_id":"dead","email":"dead@acme.test","status":"deactivated"}`},
-	} {
-		if got := s.sendAndWait(fmt.Sprintf("evt_setup_%d", i), e.typ, t0, e.data); got.Status != storage.InboxApplied {
-			s.t.Fatalf("setup %d: %s %s", i, got.Status, got.Error)
-		}
-	}
-	got := s.sendAndWait("evt_assign_dead", "seat.assign_requested", t0,
-		`{"order_external_id":"sub_1","product_id":"pro","user_external_id":"dead"}`)
-	if got.Status != storage.InboxFailed || !strings.Contains(got.Error, "deactivated") {
-		s.t.Fatalf("assigning a deactivated user: %s %q", got.Status, got.Error)
-	}
-	return got
-}
-
-// revive makes "dead" active again, as its identity provider would.
-func (s *stack) revive(id string) {
-	s.t.Helper()
-	got := s.sendAndWait(id, "user.upserted", time.Now(),
-		`{"customer_external_id":"acme","external_id":"dead","email":"dead@acme.test","status":"active"}`)
-	if got.Status != storage.InboxApplied {
-		s.t.Fatalf("revive: %s %s", got.Status, got.Error)
-	}
+	apitest.Revive(s.t, s.sendAndWait, id)
 }
 
 func inboxID(ev storage.InboxEvent) string { return strconv.FormatInt(ev.ID, 10) }
 
 func TestEventsAPI(t *testing.T) {
-	e := newAPIClient(t)
+	t.Parallel()
+	e := newAPITest(t)
 	e.startWorker()
 	ctx := context.Background()
 	t0 := time.Now().Add(-time.Minute)
@@ -78,11 +50,11 @@ func TestEventsAPI(t *testing.T) {
 	}
 	// A body that is not JSON, recorded as a receiver would; no worker
 	// takes it: it is only to be shown.
-	if _, err := e.d.db.InsertInboxEvent(ctx, storage.InboxEvent{Source: "legacy", Kind: "standard", EventID: "evt_raw",
+	if _, err := e.db.InsertInboxEvent(ctx, storage.InboxEvent{Source: "legacy", Kind: "standard", EventID: "evt_raw",
 		EventType: "user.upserted", OccurredAt: t0, Payload: []byte("\x00not json")}); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := e.d.db.InboxEventByID(ctx, "legacy", "evt_raw")
+	raw, err := e.db.InboxEventByID(ctx, "legacy", "evt_raw")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,8 +168,7 @@ func TestEventsAPI(t *testing.T) {
 		if len(seats) != 1 || seats[0]["user_external_id"] != "dead" {
 			t.Errorf("seats = %v", seats)
 		}
-		inspector := asynq.NewInspector(e.redis)
-		defer inspector.Close()
+		inspector := e.inspector()
 		for _, id := range []string{"crm:evt_assign_dead:replay-1", "crm:evt_assign_dead:replay-2"} {
 			if _, err := inspector.GetTaskInfo(jobs.QueueInbound, id); err != nil {
 				t.Errorf("task %s: %v", id, err)
@@ -218,7 +189,7 @@ func TestEventsAPI(t *testing.T) {
 		if got := e.waitProcessed("crm", stale.EventID); got.Status != storage.InboxStale || got.Replays != 1 {
 			t.Errorf("replayed stale event: %s (%d replays)", got.Status, got.Replays)
 		}
-		if u, _ := e.d.db.UserByExternalID(ctx, "acme", "u1"); u.Email != "u1@acme.test" {
+		if u, _ := e.db.UserByExternalID(ctx, "acme", "u1"); u.Email != "u1@acme.test" {
 			t.Errorf("a stale replay overwrote newer state: %s", u.Email)
 		}
 	})
@@ -235,9 +206,9 @@ func compareIDs(a, b string) int {
 // queued reports whether a task for the replay of a crm event is in the
 // queue, by trying to enqueue another under its id. (The inspector cannot
 // tell after a flush: the client does not register its queues again.)
-func (s *stack) queued(eventID string, replay int) bool {
+func (s *apiTest) queued(eventID string, replay int) bool {
 	s.t.Helper()
-	outcome, err := s.d.queue.EnqueueApplyEvent(context.Background(), jobs.ApplyEvent{
+	outcome, err := s.queue.EnqueueApplyEvent(context.Background(), jobs.ApplyEvent{
 		Source: "crm", EventID: eventID, EventType: "probe", Replay: replay})
 	if err != nil {
 		s.t.Fatal(err)
@@ -250,35 +221,36 @@ func (s *stack) queued(eventID string, replay int) bool {
 // under the replay's task id, whether the enqueue failed or Redis lost the
 // task afterwards.
 func TestSweeperEnqueuesReplaysTheQueueLost(t *testing.T) {
-	e := newAPIClient(t)
+	t.Parallel()
+	e := newAPITest(t)
 	ctx := context.Background()
-	sweeper := worker.NewSweeper(e.d.db, e.d.queue, 0, worker.NewMetrics(prometheus.NewRegistry()), e.d.log)
+	sweeper := worker.NewSweeper(e.db, e.queue, 0, worker.NewMetrics(prometheus.NewRegistry()), e.log)
 	// Two events, given up on before any worker ran.
 	for _, id := range []string{"evt_lost", "evt_flushed"} {
-		ev := event{id: id, typ: "user.upserted", at: time.Now(),
-			data: `{"customer_external_id":"acme","external_id":"` + id + `"}`} // a user each: neither is stale
+		ev := apitest.Event{ID: id, Type: "user.upserted", At: time.Now(),
+			Data: `{"customer_external_id":"acme","external_id":"` + id + `"}`} // a user each: neither is stale
 		if a := e.send(ev); status(a) != "enqueued" {
 			t.Fatalf("send: %d %v", a.status, a.body)
 		}
-		if err := e.d.db.GiveUpInboxEvent(ctx, "crm", id, "gave up"); err != nil {
+		if err := e.db.GiveUpInboxEvent(ctx, "crm", id, "gave up"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	jobstest.Flush(t, e.redis)
 
 	// The enqueue of the first replay fails: Redis does not answer.
-	lost, err := e.d.db.InboxEventByID(ctx, "crm", "evt_lost")
+	lost, err := e.db.InboxEventByID(ctx, "crm", "evt_lost")
 	if err != nil {
 		t.Fatal(err)
 	}
 	down := jobs.NewClient(asynq.RedisClientOpt{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond})
 	defer down.Close()
-	ev, err := worker.ReplayEvent(ctx, e.d.db, down, lost.ID)
+	ev, err := worker.ReplayEvent(ctx, e.db, down, lost.ID)
 	if !errors.Is(err, worker.ErrReplayNotQueued) || ev.Status != storage.InboxReceived || ev.Replays != 1 {
 		t.Fatalf("replay with Redis down: %+v, %v", ev, err)
 	}
 	// The second is enqueued, then Redis loses it.
-	flushed, err := e.d.db.InboxEventByID(ctx, "crm", "evt_flushed")
+	flushed, err := e.db.InboxEventByID(ctx, "crm", "evt_flushed")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -48,18 +48,6 @@ func writtenEvents(t *testing.T, db *storage.DB) []outboundEvent {
 	return out
 }
 
-// noViolations fails the test if the database breaks a rule of SPEC §1.
-func noViolations(t *testing.T, db *storage.DB) {
-	t.Helper()
-	v, err := db.InvariantViolations(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range v {
-		t.Errorf("invariant violated: %s", s)
-	}
-}
-
 // errorDetails returns an error answer's details ({} when none).
 func errorDetails(a answer) map[string]any {
 	e, _ := a.body["error"].(map[string]any)
@@ -79,7 +67,7 @@ type apiErrorCase struct {
 
 // checkErrors runs error cases; each must answer its status and code, name
 // its parameter and say something.
-func checkErrors(t *testing.T, e *apiClient, cases []apiErrorCase) {
+func checkErrors(t *testing.T, e *apiTest, cases []apiErrorCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

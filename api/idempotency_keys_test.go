@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -18,9 +18,9 @@ func withKey(k string) http.Header { return http.Header{api.IdempotencyKeyHeader
 
 // endpointCount counts the webhook endpoints: what POST /v1/webhook-endpoints
 // creates, once per request that really ran.
-func (e *apiClient) endpointCount() int {
+func (e *apiTest) endpointCount() int {
 	e.t.Helper()
-	es, err := e.d.db.ListEndpoints(context.Background(), "", 200)
+	es, err := e.db.ListEndpoints(context.Background(), "", 200)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -30,7 +30,8 @@ func (e *apiClient) endpointCount() int {
 func replayed(a answer) bool { return a.header.Get("Idempotent-Replayed") == "true" }
 
 func TestIdempotencyKeys(t *testing.T) {
-	e := newAPIClient(t, allowPrivateEnv)
+	t.Parallel()
+	e := newAPITest(t, allowPrivate)
 	const path, body = "/v1/webhook-endpoints", `{"url":"http://127.0.0.1:9/a"}`
 
 	first := e.callWith(http.MethodPost, path, body, withKey("k1"))
@@ -94,7 +95,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	})
 
 	t.Run("keys are per API key", func(t *testing.T) {
-		_, other, err := e.d.db.CreateAPIKey(context.Background(), "other")
+		_, other, err := e.db.CreateAPIKey(context.Background(), "other")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,11 +113,11 @@ func TestIdempotencyKeys(t *testing.T) {
 
 	t.Run("server errors are not kept", func(t *testing.T) {
 		ctx := context.Background()
-		if err := e.d.db.Exec(ctx, `ALTER TABLE webhook_endpoints RENAME TO webhook_endpoints_away`); err != nil {
+		if err := e.db.Exec(ctx, `ALTER TABLE webhook_endpoints RENAME TO webhook_endpoints_away`); err != nil {
 			t.Fatal(err)
 		}
 		failed := e.callWith(http.MethodPost, path, body, withKey("k-5xx"))
-		if err := e.d.db.Exec(ctx, `ALTER TABLE webhook_endpoints_away RENAME TO webhook_endpoints`); err != nil {
+		if err := e.db.Exec(ctx, `ALTER TABLE webhook_endpoints_away RENAME TO webhook_endpoints`); err != nil {
 			t.Fatal(err)
 		}
 		if failed.status != http.StatusInternalServerError || errorCode(failed) != "internal" {
@@ -139,7 +140,8 @@ func TestIdempotencyKeys(t *testing.T) {
 // TestIdempotencyKeyConcurrentRequests: requests racing with one key run
 // once; the others get its answer or are told it is still running.
 func TestIdempotencyKeyConcurrentRequests(t *testing.T) {
-	e := newAPIClient(t, allowPrivateEnv)
+	t.Parallel()
+	e := newAPITest(t, allowPrivate)
 	const n = 8
 	type result struct {
 		status   int

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -13,7 +13,8 @@ import (
 )
 
 func TestCustomersAPI(t *testing.T) {
-	e := newAPIClient(t)
+	t.Parallel()
+	e := newAPITest(t)
 	ctx := context.Background()
 
 	created := e.must(http.StatusCreated, http.MethodPut, "/v1/customers/acme",
@@ -49,7 +50,7 @@ func TestCustomersAPI(t *testing.T) {
 
 	t.Run("claims what provider events made under the provider id", func(t *testing.T) {
 		// A Paddle subscription arrived before anyone linked its customer.
-		if err := e.d.db.InTx(ctx, func(tx *storage.Tx) error {
+		if err := e.db.InTx(ctx, func(tx *storage.Tx) error {
 			_, err := tx.UpsertOrder(ctx, storage.OrderInput{ExternalID: "sub_paddle",
 				Customer: storage.CustomerRef{Provider: "paddle", ProviderID: "ctm_9"}, Status: storage.OrderActive}, time.Now())
 			return err
@@ -81,7 +82,7 @@ func TestCustomersAPI(t *testing.T) {
 		if a := e.call(http.MethodGet, "/v1/customers/globex", ""); a.status != http.StatusNotFound {
 			t.Errorf("refused PUT created the customer: %d %v", a.status, a.body)
 		}
-		links, err := e.d.db.CustomerLinks(ctx, "acme")
+		links, err := e.db.CustomerLinks(ctx, "acme")
 		if err != nil || links["stripe"] != "cus_1" {
 			t.Errorf("acme's links = %v, %v", links, err)
 		}
@@ -89,7 +90,7 @@ func TestCustomersAPI(t *testing.T) {
 
 	t.Run("newer state exists", func(t *testing.T) {
 		// A provider event stamped later than now already named the customer.
-		if err := e.d.db.InTx(ctx, func(tx *storage.Tx) error {
+		if err := e.db.InTx(ctx, func(tx *storage.Tx) error {
 			_, err := tx.UpsertCustomer(ctx, storage.CustomerInput{ExternalID: "future", Name: "From the future"}, time.Now().Add(time.Hour))
 			return err
 		}); err != nil {
@@ -132,7 +133,8 @@ func TestCustomersAPI(t *testing.T) {
 // Paging through customers while others are added returns every customer
 // once, in creation order, the new ones last.
 func TestCustomersPaginationWhileAdding(t *testing.T) {
-	e := newAPIClient(t)
+	t.Parallel()
+	e := newAPITest(t)
 	for i := range 5 {
 		e.must(http.StatusCreated, http.MethodPut, fmt.Sprintf("/v1/customers/c%d", i), `{}`)
 	}
@@ -175,15 +177,9 @@ func TestCustomersPaginationWhileAdding(t *testing.T) {
 
 // Every route of customers, users, orders and seats needs a live key.
 func TestCustomerOrderSeatRoutesNeedKey(t *testing.T) {
-	e := newAPIClient(t)
-	ctx := context.Background()
-	k, revoked, err := e.d.db.CreateAPIKey(ctx, "old")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.d.db.RevokeAPIKey(ctx, k.ID); err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	e := newAPITest(t)
+	revoked := e.revokedKey()
 	routes := []struct{ method, path, body string }{
 		{http.MethodGet, "/v1/customers", ""},
 		{http.MethodGet, "/v1/customers/acme", ""},

@@ -1,4 +1,7 @@
-package main
+// Package apitest holds what the tests of the management API share, in the
+// api package and in the binary's end-to-end tests: a client that checks
+// every answer against the OpenAPI document the API serves.
+package apitest
 
 import (
 	"bytes"
@@ -36,14 +39,14 @@ func isManagementAPI(path string) bool {
 	return strings.HasPrefix(path, "/v1/") && !strings.HasPrefix(path, "/v1/webhooks/")
 }
 
-// checkOpenAPI fails the test unless the answer to req is one the OpenAPI
+// CheckOpenAPI fails the test unless the answer to req is one the OpenAPI
 // document allows: a documented status, documented headers and a body that
 // matches the status's schema, with no field the schema does not declare.
 // It is called for every request the tests send, so that the document
 // cannot drift from what the handlers answer. Errorf rather than Fatalf:
 // answers arrive on goroutines of concurrency tests too, and the test is
 // worth finishing to see every mismatch at once.
-func checkOpenAPI(t testing.TB, req *http.Request, resp *http.Response, body []byte) {
+func CheckOpenAPI(t testing.TB, req *http.Request, resp *http.Response, body []byte) {
 	t.Helper()
 	if !isManagementAPI(req.URL.Path) {
 		return

@@ -1,4 +1,4 @@
-package main
+package apitest
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 )
 
 // failureRecorder is a testing.TB that keeps the failures reported to it,
-// so that checkOpenAPI itself can be tested: a check that never fails
+// so that CheckOpenAPI itself can be tested: a check that never fails
 // would let every answer through.
 type failureRecorder struct {
 	testing.TB
@@ -28,6 +28,7 @@ const validCustomer = `{"id":"0b6c3f0e-8a5e-4c1e-9d0a-6f7e5d4c3b2a","external_id
 	`"created_at":"2026-11-21T10:00:00Z","updated_at":"2026-11-21T10:00:00Z"}`
 
 func TestCheckOpenAPIRefusesWhatTheDocumentDoesNot(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, method, path string
 		status             int
@@ -56,6 +57,7 @@ func TestCheckOpenAPIRefusesWhatTheDocumentDoesNot(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			req, err := http.NewRequest(tc.method, "http://127.0.0.1:1"+tc.path, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -68,7 +70,7 @@ func TestCheckOpenAPIRefusesWhatTheDocumentDoesNot(t *testing.T) {
 				resp.Header.Set("X-Request-Id", "r1")
 			}
 			rec := &failureRecorder{TB: t}
-			checkOpenAPI(rec, req, resp, []byte(tc.body))
+			CheckOpenAPI(rec, req, resp, []byte(tc.body))
 			switch {
 			case tc.want == "" && len(rec.failures) > 0:
 				t.Errorf("refused a documented answer: %v", rec.failures)

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // with three "pro" seats and the canceled order sub_old. Invitations live
 // a minute (SEATSYNC_INVITATION_TTL).
 type invitationsAPI struct {
-	*apiClient
+	*apiTest
 	sql    *sql.DB
 	seats  []string // sub_1's seats, oldest first
 	tokens []string // every token answered, for the checks that none leaks
@@ -26,10 +26,10 @@ type invitationsAPI struct {
 
 func newInvitationsAPI(t *testing.T) *invitationsAPI {
 	t.Helper()
-	e := newAPIClient(t, "SEATSYNC_INVITATION_TTL=1m")
+	e := newAPITest(t, withInvitationTTL(time.Minute))
 	ctx, eng, now := context.Background(), engine.New(), time.Now()
 	acme, globex := storage.CustomerRef{ExternalID: "acme"}, storage.CustomerRef{ExternalID: "globex"}
-	err := e.d.db.InTx(ctx, func(tx *storage.Tx) error {
+	err := e.db.InTx(ctx, func(tx *storage.Tx) error {
 		if _, err := eng.UpsertCustomer(ctx, tx, storage.CustomerInput{ExternalID: "acme", Name: "Acme Inc."}, now); err != nil {
 			return err
 		}
@@ -58,7 +58,7 @@ func newInvitationsAPI(t *testing.T) *invitationsAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seats, err := e.d.db.OrderSeats(ctx, "sub_1", storage.SeatFilter{})
+	seats, err := e.db.OrderSeats(ctx, "sub_1", storage.SeatFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func newInvitationsAPI(t *testing.T) *invitationsAPI {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	f := &invitationsAPI{apiClient: e, sql: conn}
+	f := &invitationsAPI{apiTest: e, sql: conn}
 	for _, s := range seats {
 		f.seats = append(f.seats, s.ID)
 	}
@@ -100,7 +100,7 @@ func invitationToken(t testing.TB, answer map[string]any) string {
 // reached the logs or a column of the invitations table.
 func (f *invitationsAPI) invariants() {
 	f.t.Helper()
-	v, err := f.d.db.InvariantViolations(context.Background())
+	v, err := f.db.InvariantViolations(context.Background())
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -125,6 +125,7 @@ func (f *invitationsAPI) invariants() {
 }
 
 func TestInviteAPI(t *testing.T) {
+	t.Parallel()
 	f := newInvitationsAPI(t)
 	s0, s1 := f.seats[0], f.seats[1]
 	before := time.Now()
@@ -140,7 +141,7 @@ func TestInviteAPI(t *testing.T) {
 		t.Errorf("invitation = %v (%v), want jane's, a 256-bit token, expiring in SEATSYNC_INVITATION_TTL=1m", inv, err)
 	}
 	// The event carries the token too, so the product can e-mail its link.
-	msgs, err := f.d.db.OutboxMessages(context.Background(), 0, 100)
+	msgs, err := f.db.OutboxMessages(context.Background(), 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,15 +206,9 @@ func TestInviteAPI(t *testing.T) {
 // Every invitation route refuses a missing, unknown or revoked key; only
 // GET /v1/claims/{token} is public.
 func TestInvitationRoutesNeedAKey(t *testing.T) {
+	t.Parallel()
 	f := newInvitationsAPI(t)
-	ctx := context.Background()
-	old, oldSecret, err := f.d.db.CreateAPIKey(ctx, "old")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.d.db.RevokeAPIKey(ctx, old.ID); err != nil {
-		t.Fatal(err)
-	}
+	oldSecret := f.revokedKey()
 	token := invitationToken(t, f.invite(f.seats[0], "jane@acme.test"))
 	routes := []struct{ method, path, body string }{
 		{http.MethodPost, invitePath("sub_1", f.seats[1]), `{"email":"joe@acme.test"}`},

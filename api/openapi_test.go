@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -16,14 +16,10 @@ import (
 // apiRoutes lists the management API's routes as the server really has
 // them, as "METHOD /path" with gin's :params: every route under /v1 but the
 // webhook receiver's.
-func apiRoutes(t *testing.T, s *stack) []gin.RouteInfo {
+func apiRoutes(t *testing.T, s *apiTest) []gin.RouteInfo {
 	t.Helper()
-	engine, ok := s.http.Config.Handler.(*gin.Engine)
-	if !ok {
-		t.Fatalf("the test server's handler is a %T, not the gin engine", s.http.Config.Handler)
-	}
 	var out []gin.RouteInfo
-	for _, r := range engine.Routes() {
+	for _, r := range s.engine.Routes() {
 		if strings.HasPrefix(r.Path, "/v1/") && !strings.HasPrefix(r.Path, "/v1/webhooks/") {
 			out = append(out, r)
 		}
@@ -37,7 +33,7 @@ func apiRoutes(t *testing.T, s *stack) []gin.RouteInfo {
 var ginParam = regexp.MustCompile(`:([A-Za-z_]+)`)
 
 // loadOpenAPI fetches the served document and validates it.
-func loadOpenAPI(t *testing.T, s *stack) *openapi3.T {
+func loadOpenAPI(t *testing.T, s *apiTest) *openapi3.T {
 	t.Helper()
 	resp, err := http.Get(s.http.URL + "/v1/openapi.json")
 	if err != nil {
@@ -62,7 +58,8 @@ func loadOpenAPI(t *testing.T, s *stack) *openapi3.T {
 }
 
 func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
-	s := newStack(t)
+	t.Parallel()
+	s := newAPITest(t)
 	doc := loadOpenAPI(t, s)
 
 	var routes []string
@@ -90,7 +87,8 @@ func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
 // TestOpenAPIDocumentsTheCommonAnswers checks what every operation must
 // say, so that an operation added by hand does not forget it.
 func TestOpenAPIDocumentsTheCommonAnswers(t *testing.T) {
-	s := newStack(t)
+	t.Parallel()
+	s := newAPITest(t)
 	doc := loadOpenAPI(t, s)
 	public := []string{"GET /v1/openapi.json", "GET /v1/claims/{token}"}
 	for path, item := range doc.Paths.Map() {

@@ -1,13 +1,16 @@
-package main
+package api_test
 
 import (
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/seatsync/seatsync/storage/storagetest"
 )
 
 func TestBatchAssignAPI(t *testing.T) {
+	t.Parallel()
 	e, seats := newSeatsAPI(t, 4)
 	const path = "/v1/orders/sub_1/seat-assignments"
 	pro, addon := seats["pro"], seats["addon"]
@@ -27,12 +30,12 @@ func TestBatchAssignAPI(t *testing.T) {
 	}
 
 	t.Run("null frees a seat another entry fills", func(t *testing.T) {
-		before := len(writtenEvents(t, e.d.db))
+		before := len(writtenEvents(t, e.db))
 		b := e.must(http.StatusOK, http.MethodPost, path, batch(entry(pro[0], ""), entry(pro[0], "u3")))
 		if data := listData(b); len(data) != 1 || data[0]["user_external_id"] != "u3" {
 			t.Errorf("answer = %v", b)
 		}
-		events := writtenEvents(t, e.d.db)[before:]
+		events := writtenEvents(t, e.db)[before:]
 		if len(events) != 2 || events[0].Type != "seat.revoked" || events[0].User != "u1" || events[0].Reason != "unassigned" ||
 			events[1].Type != "seat.assigned" || events[1].User != "u3" || events[1].SeatID != pro[0] {
 			t.Errorf("events = %+v, want u1 revoked then u3 assigned", events)
@@ -57,7 +60,7 @@ func TestBatchAssignAPI(t *testing.T) {
 	})
 
 	t.Run("a failing batch applies nothing and names every failing entry", func(t *testing.T) {
-		before, state := len(writtenEvents(t, e.d.db)), holders(t, e, "sub_1", seats)
+		before, state := len(writtenEvents(t, e.db)), holders(t, e, "sub_1", seats)
 		a := e.call(http.MethodPost, path, batch(
 			entry(pro[1], "u4"),       // fine on its own
 			entry(pro[0], "u1"),       // held by u2
@@ -89,7 +92,7 @@ func TestBatchAssignAPI(t *testing.T) {
 		if now := holders(t, e, "sub_1", seats); now != state {
 			t.Errorf("seats after a rejected batch: %s, want %s", now, state)
 		}
-		if n := len(writtenEvents(t, e.d.db)); n != before {
+		if n := len(writtenEvents(t, e.db)); n != before {
 			t.Errorf("a rejected batch wrote %d events", n-before)
 		}
 	})
@@ -125,12 +128,13 @@ func TestBatchAssignAPI(t *testing.T) {
 		{name: "unknown entry field", method: http.MethodPost, path: path, body: batch(`{"seat":"x","user_external_id":null}`), want: 400, wantCode: "invalid_parameter", wantParam: "seat"},
 		{name: "unknown order", method: http.MethodPost, path: "/v1/orders/nope/seat-assignments", body: batch(entry(pro[1], "u1")), want: 404, wantCode: "not_found"},
 	})
-	noViolations(t, e.d.db)
+	storagetest.CheckInvariants(t, e.db)
 }
 
 // The batch route takes a thousand entries with long ids, more than the
 // general body limit holds.
 func TestBatchAssignTakesAThousandEntries(t *testing.T) {
+	t.Parallel()
 	e, _ := newSeatsAPI(t, 1)
 	long := strings.Repeat("u", 255)
 	e.must(http.StatusCreated, http.MethodPut, "/v1/customers/acme/users/"+long, `{}`)
@@ -172,5 +176,5 @@ func TestBatchAssignTakesAThousandEntries(t *testing.T) {
 	if again := e.callWith(http.MethodPost, "/v1/orders/sub_1/seat-assignments", body, withKey("big-batch")); !replayed(again) {
 		t.Errorf("the repeated batch was not replayed: %d", again.status)
 	}
-	noViolations(t, e.d.db)
+	storagetest.CheckInvariants(t, e.db)
 }

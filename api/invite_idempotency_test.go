@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 // token: the token is stored only as a hash, and the idempotency record
 // must not keep it in clear either.
 func TestIdempotentInviteKeepsNoToken(t *testing.T) {
+	t.Parallel()
 	f := newInvitationsAPI(t)
 	path, body := invitePath("sub_1", f.seats[0]), `{"email":"new@acme.test"}`
 
