@@ -52,7 +52,7 @@ func (a *API) limitRate(c *gin.Context) {
 	// Limit is the burst: the most requests a key can make at once, which
 	// is what Remaining counts down from.
 	c.Header("RateLimit-Limit", strconv.Itoa(a.rateBurst))
-	c.Header("RateLimit-Remaining", strconv.Itoa(res.Remaining))
+	c.Header("RateLimit-Remaining", strconv.Itoa(remaining(res, a.rateLimit, a.rateBurst)))
 	if res.Allowed == 0 {
 		retry := max(1, int(math.Ceil(res.RetryAfter.Seconds())))
 		c.Header("Retry-After", strconv.Itoa(retry))
@@ -80,4 +80,20 @@ func (a *API) warnRateLimitDown(ctx context.Context, err error) {
 	}
 	a.log.WarnContext(ctx, "rate limiter cannot reach redis; serving API requests without a limit",
 		"error", err, "next_warning_in", rateLimitWarnEvery.String())
+}
+
+// remaining is how many more requests the key may make at once. The
+// limiter's own Remaining is a float truncated to an integer in Redis, so
+// a key's first request, exactly burst-1, can come back as burst-2
+// (98.99999 of 100). ResetAfter, the time until the budget is full again,
+// comes back as an exact decimal: the budget used is ResetAfter × rate, and
+// what is left follows from it, without the rounding.
+func remaining(res *redis_rate.Result, rate, burst int) int {
+	if res.Allowed == 0 {
+		return 0
+	}
+	left := float64(burst) - res.ResetAfter.Seconds()*float64(rate)
+	// A microsecond of slack absorbs the float noise of the exact cases,
+	// while a request 1 ms later still counts the time it gave back.
+	return min(burst, max(0, int(math.Floor(left+1e-6))))
 }
