@@ -65,8 +65,18 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 			}
 			return fmt.Errorf("%w: %w", errUsage, err)
 		}
+		if rest := fs.Args(); len(rest) > 0 && isHelp(rest[0]) { // `seatsync apikey help`
+			fs.Usage()
+			return nil
+		}
 		env := &environment{environ: environ, stdout: stdout}
-		return do(ctx, env, fs.Args())
+		// Subcommands with actions parse their flags again after the action
+		// (`apikey create --help`); asking for help there is no mistake
+		// either, and its usage is printed already.
+		if err := do(ctx, env, fs.Args()); !errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return nil
 	}
 	usage(stdout)
 	return fmt.Errorf("%w: unknown subcommand %q", errUsage, args[0])
