@@ -30,7 +30,7 @@ func commands() []command {
 		{"apikey", "create --name NAME | list | revoke ID", "manage management API keys", apikeyCommand},
 		{"endpoint", "create --url URL [--event-type T ...] [--customer EXT] | list | rotate ID | delete ID", "manage outbound webhook endpoints", endpointCommand},
 		{"events", eventsArgs, "list inbound events; replay failed or stale ones", eventsCommand},
-		{"send", "--source NAME --type TYPE --data JSON", "sign a test event with a source's secret and post it", sendCommand},
+		{"send", "--source NAME (--type TYPE --data JSON | --body JSON)", "sign an event as the source's provider does (any kind) and post it", sendCommand},
 	}
 }
 
