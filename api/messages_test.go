@@ -1,10 +1,16 @@
 package api
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBodyErrorsNameTheFieldAsSent: a body that does not fit its request
@@ -65,5 +71,31 @@ func TestRateLimitHeadersAreExact(t *testing.T) {
 			t.Fatalf("request %d: %d RateLimit-Limit %q RateLimit-Remaining %q, want 200, 100 and %d", i+1, a.status,
 				a.header.Get("RateLimit-Limit"), a.header.Get("RateLimit-Remaining"), want)
 		}
+	}
+}
+
+// TestBodyReadTimeoutIsItsOwnAnswer: a body that stops arriving is a 408
+// request_timeout saying so, not a malformed body quoting socket addresses.
+func TestBodyReadTimeoutIsItsOwnAnswer(t *testing.T) {
+	r, key := newParamsAPI(t, 1000, 1000)
+	srv := httptest.NewUnstartedServer(r)
+	srv.Config.ReadTimeout = 500 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Ten bytes promised, one sent: the server's read times out.
+	fmt.Fprintf(conn, "PUT /v1/customers/acme HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{", key)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), `"request_timeout"`) || strings.Contains(string(body), "127.0.0.1") {
+		t.Fatalf("%d %s, want 408 request_timeout naming no address", resp.StatusCode, body)
 	}
 }

@@ -29,7 +29,7 @@ type orderLineRequest struct {
 // returns what the engine is to apply.
 func checkOrder(externalID string, req putOrderRequest) (storage.OrderInput, error) {
 	in := storage.OrderInput{ExternalID: externalID, Status: storage.OrderActive}
-	if err := checkIDField("external_id", externalID); err != nil {
+	if err := checkIDField("order", externalID); err != nil { // named as the URL names it, as checkParams does
 		return in, err
 	}
 	if req.CustomerExternalID == nil {

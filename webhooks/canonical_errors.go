@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,17 @@ import (
 // the canonical event decoder use it, so a field error reads the same
 // whichever way the request came.
 func DescribeJSONError(body []byte, v any, err error, prefix string) string {
+	return describeJSONError(body, v, err, prefix, true)
+}
+
+// jsonErr is DescribeJSONError as an error, for the provider mappers, whose
+// decoding is lenient: a provider adds fields at will, so unknown ones are
+// no fault there.
+func jsonErr(body []byte, v any, err error, prefix string) error {
+	return errors.New(describeJSONError(body, v, err, prefix, false))
+}
+
+func describeJSONError(body []byte, v any, err error, prefix string, strict bool) string {
 	var syntax *json.SyntaxError
 	switch {
 	case errors.Is(err, io.EOF) && len(bytes.TrimSpace(body)) == 0:
@@ -36,7 +48,7 @@ func DescribeJSONError(body []byte, v any, err error, prefix string) string {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if dec.Decode(&doc) == nil {
-		if path, problem, found := mismatch(reflect.TypeOf(v), doc, strings.TrimSuffix(prefix, ".")); found {
+		if path, problem, found := mismatch(reflect.TypeOf(v), doc, strings.TrimSuffix(prefix, "."), strict); found {
 			return problem(pathOrBody(path))
 		}
 	}
@@ -46,6 +58,9 @@ func DescribeJSONError(body []byte, v any, err error, prefix string) string {
 		// the decoder's path has no indexes, but it is the sender's names.
 		path := prefix + typeErr.Field
 		return fmt.Sprintf("%s must be %s, not %s", pathOrBody(strings.TrimSuffix(path, ".")), jsonKindOf(typeErr.Type), article(typeErr.Value))
+	}
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return prefix + strings.Trim(field, `"`) + " is not a known field; check its spelling"
 	}
 	// Our own decoders' errors ("lines is required …") are sentences
 	// already, that start with the field's path.
@@ -70,7 +85,7 @@ var rawMessage = reflect.TypeFor[json.RawMessage]()
 // mismatch walks a decoded JSON document along the Go type it was decoded
 // into and reports the first value that does not fit, in key order: its path
 // and the sentence describing it.
-func mismatch(t reflect.Type, v any, path string) (string, func(string) string, bool) {
+func mismatch(t reflect.Type, v any, path string, strict bool) (string, func(string) string, bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -83,8 +98,8 @@ func mismatch(t reflect.Type, v any, path string) (string, func(string) string, 
 	switch t.Kind() {
 	case reflect.Struct:
 		fields := structFields(t)
-		if len(fields) == 0 {
-			return "", nil, false // decodes itself (a time, a nullable string)
+		if len(fields) == 0 && decodesItself(t) {
+			return "", nil, false // a time, a nullable string
 		}
 		obj, ok := v.(map[string]any)
 		if !ok {
@@ -93,10 +108,13 @@ func mismatch(t reflect.Type, v any, path string) (string, func(string) string, 
 		for _, key := range slices.Sorted(maps.Keys(obj)) {
 			ft, known := lookupField(fields, key)
 			at := join(path, key)
+			if !known && !strict {
+				continue
+			}
 			if !known {
 				return at, func(p string) string { return p + " is not a known field; check its spelling" }, true
 			}
-			if p, problem, found := mismatch(ft, obj[key], at); found {
+			if p, problem, found := mismatch(ft, obj[key], at, strict); found {
 				return p, problem, true
 			}
 		}
@@ -106,7 +124,7 @@ func mismatch(t reflect.Type, v any, path string) (string, func(string) string, 
 			return want("a JSON object")
 		}
 		for _, key := range slices.Sorted(maps.Keys(obj)) {
-			if p, problem, found := mismatch(t.Elem(), obj[key], join(path, key)); found {
+			if p, problem, found := mismatch(t.Elem(), obj[key], join(path, key), strict); found {
 				return p, problem, true
 			}
 		}
@@ -116,7 +134,7 @@ func mismatch(t reflect.Type, v any, path string) (string, func(string) string, 
 			return want("a JSON array")
 		}
 		for i, elem := range list {
-			if p, problem, found := mismatch(t.Elem(), elem, fmt.Sprintf("%s[%d]", path, i)); found {
+			if p, problem, found := mismatch(t.Elem(), elem, fmt.Sprintf("%s[%d]", path, i), strict); found {
 				return p, problem, true
 			}
 		}
@@ -143,6 +161,16 @@ func mismatch(t reflect.Type, v any, path string) (string, func(string) string, 
 		}
 	}
 	return "", nil, false
+}
+
+var (
+	unmarshaler     = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+func decodesItself(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return p.Implements(unmarshaler) || p.Implements(textUnmarshaler)
 }
 
 // structFields maps the JSON names of t's fields, embedded structs
