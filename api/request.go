@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -53,13 +52,11 @@ func readJSONUpTo(c *gin.Context, v any, limit int64) error {
 			return &apiError{http.StatusBadRequest, "malformed_json", "the request body holds more than one JSON value; send exactly one object"}
 		}
 	}
-	message := webhooks.DescribeJSONError(body, v, err, "")
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) || strings.HasPrefix(err.Error(), "json: unknown field ") {
-		// The sentence starts with the field's path, which details name.
-		if field, _, _ := strings.Cut(message, " "); field != "the" {
-			return invalidParameter(field, message)
-		}
+	// A field of the wrong type or name is the caller's parameter at
+	// fault; anything else is a body that is not one JSON object.
+	field, message := webhooks.DescribeJSONError(body, v, err, "")
+	if field != "" {
+		return invalidParameter(field, message)
 	}
 	return &apiError{http.StatusBadRequest, "malformed_json", message}
 }

@@ -107,7 +107,8 @@ func DecodeStandard(body []byte) (Envelope, error) {
 		Data      json.RawMessage `json:"data"`
 	}
 	if err := decodeStrict(body, &w); err != nil {
-		return Envelope{}, malformedf("%s", DescribeJSONError(body, &w, err, ""))
+		_, message := DescribeJSONError(body, &w, err, "")
+		return Envelope{}, malformedf("%s", message)
 	}
 	if err := checkID("type", w.Type); err != nil {
 		return Envelope{}, malformedf("%v", err)
@@ -164,7 +165,8 @@ type canonicalCommand interface{ validate() error }
 func decodeAs[T canonicalCommand](raw json.RawMessage) (any, error) {
 	var c T
 	if err := decodeStrict(raw, &c); err != nil {
-		return nil, errors.New(DescribeJSONError(raw, &c, err, "data."))
+		_, message := DescribeJSONError(raw, &c, err, "data.")
+		return nil, errors.New(message)
 	}
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("data.%w", err)

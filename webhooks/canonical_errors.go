@@ -20,10 +20,11 @@ import (
 // encoding/json's own text names Go types and struct fields
 // ("cannot unmarshal array into Go value of type struct {…}"), which tells a
 // sender nothing, so it never reaches them. prefix is prepended to every
-// path ("data." for a canonical event's data). Both the management API and
-// the canonical event decoder use it, so a field error reads the same
-// whichever way the request came.
-func DescribeJSONError(body []byte, v any, err error, prefix string) string {
+// path ("data." for a canonical event's data). field is the path of the
+// field at fault, "" when the body as a whole is (not JSON, not an object).
+// Both the management API and the canonical event decoder use it, so a
+// field error reads the same whichever way the request came.
+func DescribeJSONError(body []byte, v any, err error, prefix string) (field, message string) {
 	return describeJSONError(body, v, err, prefix, true)
 }
 
@@ -31,40 +32,42 @@ func DescribeJSONError(body []byte, v any, err error, prefix string) string {
 // decoding is lenient: a provider adds fields at will, so unknown ones are
 // no fault there.
 func jsonErr(body []byte, v any, err error, prefix string) error {
-	return errors.New(describeJSONError(body, v, err, prefix, false))
+	_, message := describeJSONError(body, v, err, prefix, false)
+	return errors.New(message)
 }
 
-func describeJSONError(body []byte, v any, err error, prefix string, strict bool) string {
+func describeJSONError(body []byte, v any, err error, prefix string, strict bool) (field, message string) {
 	var syntax *json.SyntaxError
 	switch {
 	case errors.Is(err, io.EOF) && len(bytes.TrimSpace(body)) == 0:
-		return "the body is empty; send a JSON object"
+		return "", "the body is empty; send a JSON object"
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "the body ends before its JSON value is complete"
+		return "", "the body ends before its JSON value is complete"
 	case errors.As(err, &syntax):
-		return fmt.Sprintf("the body is not valid JSON: %s at byte %d", strings.TrimPrefix(syntax.Error(), "json: "), syntax.Offset)
+		return "", fmt.Sprintf("the body is not valid JSON: %s at byte %d", strings.TrimPrefix(syntax.Error(), "json: "), syntax.Offset)
 	}
 	var doc any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if dec.Decode(&doc) == nil {
 		if path, problem, found := mismatch(reflect.TypeOf(v), doc, strings.TrimSuffix(prefix, "."), strict); found {
-			return problem(pathOrBody(path))
+			return path, problem(pathOrBody(path))
 		}
 	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		// A field the walk cannot see into (a custom decoder of ours):
 		// the decoder's path has no indexes, but it is the sender's names.
-		path := prefix + typeErr.Field
-		return fmt.Sprintf("%s must be %s, not %s", pathOrBody(strings.TrimSuffix(path, ".")), jsonKindOf(typeErr.Type), article(typeErr.Value))
+		path := strings.TrimSuffix(prefix+typeErr.Field, ".")
+		return path, fmt.Sprintf("%s must be %s, not %s", pathOrBody(path), jsonKindOf(typeErr.Type), article(typeErr.Value))
 	}
-	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return prefix + strings.Trim(field, `"`) + " is not a known field; check its spelling"
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		path := prefix + strings.Trim(name, `"`)
+		return path, path + " is not a known field; check its spelling"
 	}
 	// Our own decoders' errors ("lines is required …") are sentences
 	// already, that start with the field's path.
-	return prefix + strings.TrimPrefix(err.Error(), "json: ")
+	return "", prefix + strings.TrimPrefix(err.Error(), "json: ")
 }
 
 func pathOrBody(path string) string {
