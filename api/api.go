@@ -61,13 +61,15 @@ func New(o Options) *API {
 
 // Register mounts every route on r. Claims can be read without a key, so
 // that the product's invitation page can show one; everything else needs
-// an API key and counts against its rate limit.
+// an API key and counts against its rate limit. checkParams runs before
+// any handler, so a value of the URL that storage cannot hold is a 400
+// naming the parameter and never reaches a query.
 func (a *API) Register(r gin.IRouter) {
-	public := r.Group("/v1", a.logAccess)
+	public := r.Group("/v1", a.logAccess, a.checkParams)
 	public.GET("/openapi.json", a.getOpenAPI)
 	public.GET("/claims/:token", a.getClaim)
 
-	v1 := r.Group("/v1", a.logAccess, a.authenticate, a.limitRate, a.idempotent)
+	v1 := r.Group("/v1", a.logAccess, a.authenticate, a.limitRate, a.checkParams, a.idempotent)
 	v1.GET("/customers", a.listCustomers)
 	v1.GET("/customers/:customer", a.getCustomer)
 	v1.PUT("/customers/:customer", a.putCustomer)

@@ -125,7 +125,7 @@ func TestBatchAssignAPI(t *testing.T) {
 		{name: "missing seat_id", method: http.MethodPost, path: path, body: batch(entry(pro[1], "u1"), `{"user_external_id":"u2"}`), want: 400, wantCode: "invalid_parameter", wantParam: "assignments[1].seat_id"},
 		{name: "missing user_external_id", method: http.MethodPost, path: path, body: batch(fmt.Sprintf(`{"seat_id":%q}`, pro[1])), want: 400, wantCode: "invalid_parameter", wantParam: "assignments[0].user_external_id"},
 		{name: "empty user_external_id", method: http.MethodPost, path: path, body: batch(entry(pro[1], "u1"), fmt.Sprintf(`{"seat_id":%q,"user_external_id":""}`, pro[2])), want: 400, wantCode: "invalid_parameter", wantParam: "assignments[1].user_external_id"},
-		{name: "unknown entry field", method: http.MethodPost, path: path, body: batch(`{"seat":"x","user_external_id":null}`), want: 400, wantCode: "invalid_parameter", wantParam: "seat"},
+		{name: "unknown entry field", method: http.MethodPost, path: path, body: batch(`{"seat":"x","user_external_id":null}`), want: 400, wantCode: "invalid_parameter", wantParam: "assignments[0].seat"},
 		{name: "unknown order", method: http.MethodPost, path: "/v1/orders/nope/seat-assignments", body: batch(entry(pro[1], "u1")), want: 404, wantCode: "not_found"},
 	})
 	storagetest.CheckInvariants(t, e.db)

@@ -140,7 +140,7 @@ func checkLink(ctx context.Context, tx *storage.Tx, externalID, provider, provid
 
 // checkCustomer validates a customer upsert, naming the field at fault.
 func checkCustomer(externalID string, req putCustomerRequest) error {
-	if err := checkIDField("external_id", externalID); err != nil {
+	if err := checkIDField("customer", externalID); err != nil { // named as the URL names it, as checkParams does
 		return err
 	}
 	if err := checkTextField("name", req.Name); err != nil {

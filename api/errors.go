@@ -2,7 +2,9 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -60,7 +62,12 @@ var errorCodes = []struct {
 	{worker.ErrNotReplayable, http.StatusConflict, "event_not_replayable"},
 	{storage.ErrNotFound, http.StatusNotFound, "not_found"},
 	{storage.ErrConflict, http.StatusConflict, "conflict"},
+	{storage.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 }
+
+// unavailableRetryAfter is the Retry-After of a 503: long enough for a
+// restarting Postgres, short enough that a client does not wait needlessly.
+const unavailableRetryAfter = 5
 
 // classify finds the row of errorCodes that err matches first. ok is false
 // for an unexpected error, which is answered as a 500. Batch entries are
@@ -87,13 +94,24 @@ func (a *API) fail(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(ae.status, errorBody(ae.code, ae.message))
 		return
 	}
-	if status, code, ok := classify(err); ok {
+	ctx := c.Request.Context()
+	status, code, ok := classify(err)
+	if status == http.StatusServiceUnavailable {
+		// Storage's own text names hosts and ports: it goes to the log, the
+		// caller learns when to try again.
+		a.log.WarnContext(ctx, "api request failed: postgres unavailable", "method", c.Request.Method, "route", c.FullPath(), "error", err)
+		c.Header("Retry-After", strconv.Itoa(unavailableRetryAfter))
+		c.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": code,
+			"message": fmt.Sprintf("the database is unavailable; retry in %d seconds", unavailableRetryAfter),
+			"details": gin.H{"retry_after": unavailableRetryAfter, "request_id": RequestIDFrom(ctx)}}})
+		return
+	}
+	if ok {
 		c.AbortWithStatusJSON(status, errorBody(code, err.Error()))
 		return
 	}
 	// The request id, in the log line and in the answer, is what ties a
 	// caller's report of this error to its cause.
-	ctx := c.Request.Context()
 	a.log.ErrorContext(ctx, "api request failed", "method", c.Request.Method, "route", c.FullPath(), "error", err)
 	c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": gin.H{
 		"code": "internal", "message": "internal error", "details": gin.H{"request_id": RequestIDFrom(ctx)}}})

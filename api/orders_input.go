@@ -4,15 +4,13 @@ import (
 	"fmt"
 
 	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/webhooks"
 )
 
-// Bounds on one order upsert. The API answers while the transaction runs,
-// and a seat is a row, so a quantity stops well below what the queued
-// webhook path accepts (webhooks.MaxQuantity).
-const (
-	maxOrderLines   = 100
-	maxLineQuantity = 100_000
-)
+// maxOrderLines bounds one order upsert. A line's quantity has the one
+// limit every way in shares, webhooks.MaxQuantity: an order the API writes
+// can be replayed as a canonical event, and the other way round.
+const maxOrderLines = 100
 
 // putOrderRequest: pointers tell an omitted field from a zero one, because
 // an omitted lines list or quantity read as empty would retire seats.
@@ -31,7 +29,7 @@ type orderLineRequest struct {
 // returns what the engine is to apply.
 func checkOrder(externalID string, req putOrderRequest) (storage.OrderInput, error) {
 	in := storage.OrderInput{ExternalID: externalID, Status: storage.OrderActive}
-	if err := checkIDField("external_id", externalID); err != nil {
+	if err := checkIDField("order", externalID); err != nil { // named as the URL names it, as checkParams does
 		return in, err
 	}
 	if req.CustomerExternalID == nil {
@@ -73,8 +71,8 @@ func checkOrder(externalID string, req putOrderRequest) (storage.OrderInput, err
 		switch {
 		case l.Quantity == nil:
 			return in, invalidParameter(field, field+" is required; send 0 to drop the line's seats")
-		case *l.Quantity < 0 || *l.Quantity > maxLineQuantity:
-			return in, invalidParameter(field, fmt.Sprintf("%s %d is outside 0..%d", field, *l.Quantity, maxLineQuantity))
+		case *l.Quantity < 0 || *l.Quantity > webhooks.MaxQuantity:
+			return in, invalidParameter(field, fmt.Sprintf("%s must be an integer from 0 to %d, not %d", field, webhooks.MaxQuantity, *l.Quantity))
 		}
 		in.Lines = append(in.Lines, storage.LineInput{ProductID: *l.ProductID, Quantity: *l.Quantity})
 	}

@@ -162,7 +162,7 @@ func checkUser(customer, externalID string, req putUserRequest) (storage.UserInp
 		in.Status = *req.Status
 	}
 	for _, err := range []error{
-		checkIDField("external_id", externalID),
+		checkIDField("user", externalID), // named as the URL names it, as checkParams does
 		checkEmailField("email", req.Email),
 		checkTextField("name", req.Name),
 		checkEnumField("status", in.Status, storage.UserActive, storage.UserDeactivated),

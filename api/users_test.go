@@ -82,7 +82,7 @@ func TestUsersAPI(t *testing.T) {
 		{name: "bad email", method: http.MethodPut, path: path, body: `{"email":"jane@"}`, want: 400, wantCode: "invalid_parameter", wantParam: "email"},
 		{name: "name with control characters", method: http.MethodPut, path: path, body: `{"name":"\u0007"}`, want: 400, wantCode: "invalid_parameter", wantParam: "name"},
 		{name: "unknown field", method: http.MethodPut, path: path, body: `{"group":["eng"]}`, want: 400, wantCode: "invalid_parameter", wantParam: "group"},
-		{name: "external id too long", method: http.MethodPut, path: "/v1/customers/acme/users/" + strings.Repeat("u", 256), body: `{}`, want: 400, wantCode: "invalid_parameter", wantParam: "external_id"},
+		{name: "external id too long", method: http.MethodPut, path: "/v1/customers/acme/users/" + strings.Repeat("u", 256), body: `{}`, want: 400, wantCode: "invalid_parameter", wantParam: "user"},
 		{name: "get unknown user", method: http.MethodGet, path: "/v1/customers/acme/users/nobody", want: 404, wantCode: "not_found"},
 		{name: "list of unknown customer", method: http.MethodGet, path: "/v1/customers/nobody/users", want: 404, wantCode: "not_found"},
 		{name: "list unknown status", method: http.MethodGet, path: "/v1/customers/acme/users?status=suspended", want: 400, wantCode: "invalid_parameter", wantParam: "status"},

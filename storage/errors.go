@@ -2,8 +2,11 @@ package storage
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
+	"syscall"
 
 	"github.com/lib/pq"
 )
@@ -16,6 +19,9 @@ var (
 	// ErrNoDatabase means the server answers but the database does not
 	// exist yet; `seatsync migrate` creates it.
 	ErrNoDatabase = errors.New("database does not exist")
+	// ErrUnavailable means Postgres could not be reached or is shutting
+	// down: the request may succeed when retried later.
+	ErrUnavailable = errors.New("postgres unavailable")
 )
 
 // translate maps driver errors to sentinels once, at the storage boundary.
@@ -35,7 +41,19 @@ func translate(err error) error {
 			return fmt.Errorf("%w: %s", ErrNotFound, pqErr.Message)
 		case "3D000": // invalid_catalog_name
 			return fmt.Errorf("%w: %s", ErrNoDatabase, pqErr.Message)
+		case "57P01", "57P02", "57P03", "53300": // shutting down, cannot connect now, too many connections
+			return fmt.Errorf("%w: %s", ErrUnavailable, pqErr.Message)
 		}
+		if pqErr.Code.Class() == "08" { // connection_exception
+			return fmt.Errorf("%w: %s", ErrUnavailable, pqErr.Message)
+		}
+		return err
+	}
+	// Without a server there is no *pq.Error: the dial fails, or a
+	// connection dies under a query.
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }

@@ -41,7 +41,7 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 func (db *DB) tryTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	x, err := db.x.BeginTxx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return wrapf(err, "begin transaction")
 	}
 	defer func() {
 		if p := recover(); p != nil {

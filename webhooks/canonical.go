@@ -107,17 +107,18 @@ func DecodeStandard(body []byte) (Envelope, error) {
 		Data      json.RawMessage `json:"data"`
 	}
 	if err := decodeStrict(body, &w); err != nil {
-		return Envelope{}, fmt.Errorf("envelope: %w: %w", err, ErrMalformed)
+		_, message := DescribeJSONError(body, &w, err, "")
+		return Envelope{}, malformedf("%s", message)
 	}
 	if err := checkID("type", w.Type); err != nil {
-		return Envelope{}, fmt.Errorf("envelope: %w: %w", err, ErrMalformed)
+		return Envelope{}, malformedf("%v", err)
 	}
 	if w.Timestamp == "" {
-		return Envelope{}, fmt.Errorf("envelope: timestamp is required: %w", ErrMalformed)
+		return Envelope{}, malformedf("timestamp is required: send the time of the change in RFC 3339, such as 2026-11-21T10:00:00Z")
 	}
 	ts, err := time.Parse(time.RFC3339Nano, w.Timestamp)
 	if err != nil {
-		return Envelope{}, fmt.Errorf("envelope: timestamp %q is not RFC 3339: %w", clip(w.Timestamp), ErrMalformed)
+		return Envelope{}, malformedf("timestamp %q is not an RFC 3339 time such as 2026-11-21T10:00:00Z", clip(w.Timestamp))
 	}
 	env := Envelope{Type: w.Type, Timestamp: ts.UTC()}
 	decode, ok := decoders[w.Type]
@@ -125,14 +126,26 @@ func DecodeStandard(body []byte) (Envelope, error) {
 		return env, fmt.Errorf("%w %q", ErrUnknownType, clip(w.Type))
 	}
 	if data := bytes.TrimSpace(w.Data); len(data) == 0 || data[0] != '{' {
-		return Envelope{}, fmt.Errorf("%s: data must be a JSON object: %w", w.Type, ErrMalformed)
+		return Envelope{}, malformedf("%s event: data must be a JSON object", w.Type)
 	}
 	cmd, err := decode(w.Data)
 	if err != nil {
-		return Envelope{}, fmt.Errorf("%s data: %w: %w", w.Type, err, ErrMalformed)
+		return Envelope{}, malformedf("%s event: %v", w.Type, err)
 	}
 	env.Command = cmd
 	return env, nil
+}
+
+// malformedError is an ErrMalformed whose text is only the sentence saying
+// what is wrong: it is answered to the sender and shown as the inbox
+// reason, where a trailing ": malformed event" adds nothing.
+type malformedError struct{ msg string }
+
+func (e *malformedError) Error() string        { return e.msg }
+func (e *malformedError) Is(target error) bool { return target == ErrMalformed }
+
+func malformedf(format string, args ...any) error {
+	return &malformedError{fmt.Sprintf(format, args...)}
 }
 
 var decoders = map[string]func(json.RawMessage) (any, error){
@@ -147,13 +160,16 @@ var decoders = map[string]func(json.RawMessage) (any, error){
 
 type canonicalCommand interface{ validate() error }
 
+// decodeAs decodes and validates one command. Its errors name the field
+// as the sender wrote it, under "data.".
 func decodeAs[T canonicalCommand](raw json.RawMessage) (any, error) {
 	var c T
 	if err := decodeStrict(raw, &c); err != nil {
-		return nil, err
+		_, message := DescribeJSONError(raw, &c, err, "data.")
+		return nil, errors.New(message)
 	}
 	if err := c.validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("data.%w", err)
 	}
 	return c, nil
 }
@@ -167,7 +183,7 @@ func decodeStrict(data []byte, v any) error {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("unexpected data after the JSON value")
+		return errors.New("the body holds more than one JSON value; send exactly one object")
 	}
 	return nil
 }
@@ -252,7 +268,7 @@ func (u UserUpserted) MarshalJSON() ([]byte, error) {
 func (o OrderUpserted) validate() error {
 	for i, l := range o.Lines {
 		if l.Quantity < 0 || l.Quantity > MaxQuantity {
-			return fmt.Errorf("lines[%d].quantity %d is outside 0..%d", i, l.Quantity, MaxQuantity)
+			return fmt.Errorf("lines[%d].quantity must be an integer from 0 to %d, not %d", i, MaxQuantity, l.Quantity)
 		}
 	}
 	return firstErr(checkID("external_id", o.ExternalID),
@@ -267,8 +283,8 @@ func (o *OrderUpserted) UnmarshalJSON(b []byte) error {
 	type plain OrderUpserted
 	var w struct {
 		plain
-		Status *string      `json:"status"`
-		Lines  *[]OrderLine `json:"lines"`
+		Status *string            `json:"status"`
+		Lines  *[]json.RawMessage `json:"lines"`
 	}
 	if err := decodeStrict(b, &w); err != nil {
 		return err
@@ -277,12 +293,22 @@ func (o *OrderUpserted) UnmarshalJSON(b []byte) error {
 		return errors.New("lines is required: send [] for an order without seats")
 	}
 	*o = OrderUpserted(w.plain)
-	o.Status, o.Lines = "active", *w.Lines
+	o.Status, o.Lines = "active", make([]OrderLine, len(*w.Lines))
+	for i, raw := range *w.Lines {
+		// One line at a time, so that a line's own error can say which.
+		if err := json.Unmarshal(raw, &o.Lines[i]); errors.Is(err, errNoQuantity) {
+			return fmt.Errorf("lines[%d].quantity is required; send 0 to drop the line's seats", i)
+		} else if err != nil {
+			return err
+		}
+	}
 	if w.Status != nil {
 		o.Status = *w.Status
 	}
 	return nil
 }
+
+var errNoQuantity = errors.New("quantity is required")
 
 // UnmarshalJSON insists on "quantity", since a forgotten one would read as 0
 // and retire the line's seats.
@@ -296,7 +322,7 @@ func (l *OrderLine) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if w.Quantity == nil {
-		return errors.New("lines[].quantity is required")
+		return errNoQuantity
 	}
 	*l = OrderLine{ProductID: w.ProductID, Quantity: *w.Quantity}
 	return nil

@@ -121,7 +121,7 @@ func checkText(field, v string) error {
 	if strings.ContainsFunc(v, unicode.IsControl) {
 		return fmt.Errorf("%s contains control characters", field)
 	}
-	return nil
+	return checkStorableText(field, v)
 }
 
 // checkEmail is deliberately shallow: the identity provider owns the address,

@@ -64,6 +64,16 @@ func NewKind(kind string, secrets []string, tolerance time.Duration) (Kind, erro
 // seatsync only by the source its hook posts to. Errors wrap ErrMalformed,
 // or ErrUnknownType for a type the kind does not map.
 func Decode(kind, source string, payload []byte) (Envelope, error) {
+	env, err := decodeKind(kind, source, payload)
+	if err == nil {
+		if err = checkStorable(env.Command); err != nil {
+			return Envelope{}, malformedf("%s event: %v", env.Type, err)
+		}
+	}
+	return env, err
+}
+
+func decodeKind(kind, source string, payload []byte) (Envelope, error) {
 	switch kind {
 	case "standard":
 		return DecodeStandard(payload)

@@ -108,7 +108,7 @@ func (o *Okta) Events(_ http.Header, body []byte) ([]Event, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &delivery); err != nil {
-		return nil, fmt.Errorf("okta delivery: %w: %w", err, ErrMalformed)
+		return nil, fmt.Errorf("okta delivery: %w: %w", jsonErr(body, &delivery, err, ""), ErrMalformed)
 	}
 	if delivery.Data == nil || delivery.Data.Events == nil {
 		return nil, fmt.Errorf("okta delivery: data.events is required: %w", ErrMalformed)
@@ -134,7 +134,7 @@ func oktaEvent(raw json.RawMessage) (Event, error) {
 		UUID string `json:"uuid"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return Event{}, fmt.Errorf("%w: %w", err, ErrMalformed)
+		return Event{}, fmt.Errorf("%w: %w", jsonErr(raw, &head, err, ""), ErrMalformed)
 	}
 	if err := checkIDPEventID("uuid", head.UUID); err != nil {
 		return Event{}, fmt.Errorf("%w: %w", err, ErrMalformed)

@@ -58,7 +58,7 @@ func decodeOkta(source string, payload []byte) (Envelope, error) {
 	}
 	var e oktaLogEvent
 	if err := json.Unmarshal(payload, &e); err != nil {
-		return Envelope{}, fmt.Errorf("okta event: %w: %w", err, ErrMalformed)
+		return Envelope{}, fmt.Errorf("okta event: %w: %w", jsonErr(payload, &e, err, ""), ErrMalformed)
 	}
 	if err := checkID("eventType", e.EventType); err != nil {
 		return Envelope{}, fmt.Errorf("okta event: %w: %w", err, ErrMalformed)

@@ -47,10 +47,10 @@ func parsePaddleEnvelope(body []byte) (paddleEnvelope, error) {
 		Data       json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(body, &w); err != nil {
-		return paddleEnvelope{}, fmt.Errorf("paddle envelope: %w: %w", err, ErrMalformed)
+		return paddleEnvelope{}, fmt.Errorf("paddle event: %w: %w", jsonErr(body, &w, err, ""), ErrMalformed)
 	}
 	if err := firstErr(checkPaddleEventID(w.EventID), checkID("event_type", w.EventType)); err != nil {
-		return paddleEnvelope{}, fmt.Errorf("paddle envelope: %w: %w", err, ErrMalformed)
+		return paddleEnvelope{}, fmt.Errorf("paddle event: %w: %w", jsonErr(body, &w, err, ""), ErrMalformed)
 	}
 	if w.OccurredAt == "" {
 		return paddleEnvelope{}, fmt.Errorf("paddle envelope: occurred_at is required: %w", ErrMalformed)
@@ -107,7 +107,7 @@ func unmarshalPaddleData(data json.RawMessage, v any) error {
 		return fmt.Errorf("data must be a JSON object")
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("data: %w", err)
+		return jsonErr(data, v, err, "data.")
 	}
 	return nil
 }

@@ -99,7 +99,7 @@ func TestDecodePaddleInvalid(t *testing.T) {
 	}{
 		{name: "negative quantity", body: sub, old: `"quantity": 10`, new: `"quantity": -1`, want: "data.items[0].quantity: must be >= 0"},
 		{name: "huge quantity", body: sub, old: `"quantity": 10`, new: `"quantity": 1000001`, want: "data.items[0].quantity: must be <= 1000000"},
-		{name: "fractional quantity", body: sub, old: `"quantity": 10`, new: `"quantity": 1.5`, want: "data:"},
+		{name: "fractional quantity", body: sub, old: `"quantity": 10`, new: `"quantity": 1.5`, want: "data.items[0].quantity must be an integer from 0 to 1000000, not a number"},
 		{name: "missing quantity", body: sub, old: `"quantity": 10`, new: `"qty": 10`, want: "data.items[0].quantity is required"},
 		{name: "missing price", body: sub, old: `"price": {`, new: `"old_price": {`, want: "data.items[0].price is required"},
 		{name: "missing product", body: sub, old: `"product_id": "pro_01htz88xpr0mm7b3ta2pjkr7w2"`, new: `"product_id": ""`, want: "data.items[0].price.product_id is required"},
@@ -112,7 +112,7 @@ func TestDecodePaddleInvalid(t *testing.T) {
 		{name: "seatsync_customer with whitespace", body: cust, old: `"seatsync_customer": "acme"`, new: `"seatsync_customer": "acme "`, want: "seatsync_customer"},
 		{name: "bad email", body: cust, old: `"sam@acme.test"`, new: `"sam"`, want: "data.email"},
 		{name: "control character in name", body: cust, old: `"Sam Miller"`, new: `"Sam\u0007"`, want: "data.name"},
-		{name: "custom_data not an object", body: cust, old: `"custom_data": {`, new: `"custom_data": "x", "y": {`, want: "data:"},
+		{name: "custom_data not an object", body: cust, old: `"custom_data": {`, new: `"custom_data": "x", "y": {`, want: "data.custom_data must be a JSON object, not a string"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

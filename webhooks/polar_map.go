@@ -41,10 +41,10 @@ func decodePolar(payload []byte) (Envelope, error) {
 		Data      json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(payload, &w); err != nil {
-		return Envelope{}, fmt.Errorf("polar envelope: %w: %w", err, ErrMalformed)
+		return Envelope{}, fmt.Errorf("polar event: %w: %w", jsonErr(payload, &w, err, ""), ErrMalformed)
 	}
 	if err := checkID("type", w.Type); err != nil {
-		return Envelope{}, fmt.Errorf("polar envelope: %w: %w", err, ErrMalformed)
+		return Envelope{}, fmt.Errorf("polar event: %w: %w", jsonErr(payload, &w, err, ""), ErrMalformed)
 	}
 	if w.Timestamp == "" {
 		return Envelope{}, fmt.Errorf("polar envelope: timestamp is required: %w", ErrMalformed)
@@ -83,7 +83,7 @@ func polarSubscriptionCommand(eventType string, data json.RawMessage) (any, erro
 		} `json:"customer"`
 	}
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("data: %w", err)
+		return nil, jsonErr(data, &s, err, "data.")
 	}
 	if err := firstErr(checkID("data.id", s.ID), checkID("data.status", s.Status),
 		checkID("data.customer_id", s.CustomerID), checkID("data.product_id", s.ProductID)); err != nil {

@@ -93,7 +93,7 @@ func TestDecodePolarInvalid(t *testing.T) {
 	}{
 		{name: "negative seats", old: `"seats": 5`, new: `"seats": -1`, want: "data.seats: must be >= 0"},
 		{name: "huge seats", old: `"seats": 5`, new: `"seats": 1000001`, want: "data.seats: must be <= 1000000"},
-		{name: "seats as text", old: `"seats": 5`, new: `"seats": "5"`, want: "data:"},
+		{name: "seats as text", old: `"seats": 5`, new: `"seats": "5"`, want: "data.seats must be an integer, not a string"},
 		{name: "missing product", old: `"product_id": "` + polarProduct + `",` + "\n    \"discount_id\"", new: `"discount_id"`, want: "data.product_id is required"},
 		{name: "missing customer", old: `"customer_id": "` + polarCustomer + `"`, new: `"customer_id": ""`, want: "data.customer_id is required"},
 		{name: "external id with whitespace", old: `"external_id": "acme"`, new: `"external_id": "acme\t"`, want: "data.customer.external_id"},

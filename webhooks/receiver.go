@@ -135,7 +135,8 @@ func (rc *Receiver) readBody(c *gin.Context) ([]byte, error) {
 		return nil, fmt.Errorf("%w: the limit is %d bytes", errTooLarge, rc.maxBody)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: read body: %w", ErrMalformed, err)
+		// The read error names the sockets, which the sender does not need.
+		return nil, fmt.Errorf("the body did not arrive in full (a read timeout or a closed connection); send the delivery again: %w", ErrMalformed)
 	}
 	return body, nil
 }

@@ -206,7 +206,7 @@ type stripeEvent struct {
 func parseStripeEvent(body []byte) (stripeEvent, error) {
 	var ev stripeEvent
 	if err := json.Unmarshal(body, &ev); err != nil {
-		return ev, fmt.Errorf("stripe event: %w: %w", err, ErrMalformed)
+		return ev, fmt.Errorf("stripe event: %w: %w", jsonErr(body, &ev, err, ""), ErrMalformed)
 	}
 	if ev.Object != nil && *ev.Object != "event" {
 		// A "v2.core.event" is a thin event: no data, and created as a
@@ -214,7 +214,7 @@ func parseStripeEvent(body []byte) (stripeEvent, error) {
 		return ev, fmt.Errorf("stripe event: object %q is not \"event\" (thin events are not supported): %w", clip(*ev.Object), ErrMalformed)
 	}
 	if err := firstErr(checkStripeEventID(ev.ID), checkID("type", ev.Type)); err != nil {
-		return ev, fmt.Errorf("stripe event: %w: %w", err, ErrMalformed)
+		return ev, fmt.Errorf("stripe event: %w: %w", jsonErr(body, &ev, err, ""), ErrMalformed)
 	}
 	raw := string(bytes.TrimSpace(ev.Created))
 	created, err := strconv.ParseInt(raw, 10, 64)

@@ -92,7 +92,7 @@ func decodeStripeCustomer(raw json.RawMessage) (any, error) {
 		} `json:"metadata"`
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, fmt.Errorf("data.object: %w", err)
+		return nil, jsonErr(raw, &c, err, "data.object.")
 	}
 	cmd := CustomerUpserted{
 		ExternalID:  c.Metadata.SeatsyncCustomer,
@@ -145,7 +145,7 @@ func decodeStripeSubscription(raw json.RawMessage, deleted bool) (any, error) {
 		} `json:"items"`
 	}
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, fmt.Errorf("data.object: %w", err)
+		return nil, jsonErr(raw, &s, err, "data.object.")
 	}
 	customer, err := stripeRef("data.object.customer", s.Customer)
 	if err := firstErr(checkStripeObject(s.Object, "subscription"), checkID("data.object.id", s.ID), err,
@@ -240,7 +240,7 @@ func stripeRef(field string, raw json.RawMessage) (string, error) {
 	case raw[0] == '"':
 		var id string
 		if err := json.Unmarshal(raw, &id); err != nil {
-			return "", fmt.Errorf("%s: %w", field, err)
+			return "", jsonErr(raw, &id, err, field+".")
 		}
 		return id, checkID(field, id)
 	case raw[0] == '{':
@@ -248,7 +248,7 @@ func stripeRef(field string, raw json.RawMessage) (string, error) {
 			ID string `json:"id"`
 		}
 		if err := json.Unmarshal(raw, &obj); err != nil {
-			return "", fmt.Errorf("%s: %w", field, err)
+			return "", jsonErr(raw, &obj, err, field+".")
 		}
 		return obj.ID, checkID(field+".id", obj.ID)
 	}

@@ -160,10 +160,10 @@ func (w *WorkOS) Events(_ http.Header, body []byte) ([]Event, error) {
 		ID string `json:"id"`
 	}
 	if err := json.Unmarshal(body, &head); err != nil {
-		return nil, fmt.Errorf("workos event: %w: %w", err, ErrMalformed)
+		return nil, fmt.Errorf("workos event: %w: %w", jsonErr(body, &head, err, ""), ErrMalformed)
 	}
 	if err := checkIDPEventID("id", head.ID); err != nil {
-		return nil, fmt.Errorf("workos event: %w: %w", err, ErrMalformed)
+		return nil, fmt.Errorf("workos event: %w: %w", jsonErr(body, &head, err, ""), ErrMalformed)
 	}
 	env, err := decodeWorkOS(body)
 	return oneEvent(head.ID, env.Type, env.Timestamp, body, err)

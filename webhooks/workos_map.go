@@ -62,14 +62,14 @@ type workosMembership struct {
 func decodeWorkOS(payload []byte) (Envelope, error) {
 	var w workosEnvelope
 	if err := json.Unmarshal(payload, &w); err != nil {
-		return Envelope{}, fmt.Errorf("workos event: %w: %w", err, ErrMalformed)
+		return Envelope{}, fmt.Errorf("workos event: %w: %w", jsonErr(payload, &w, err, ""), ErrMalformed)
 	}
 	if err := checkID("event", w.Event); err != nil {
-		return Envelope{}, fmt.Errorf("workos event: %w: %w", err, ErrMalformed)
+		return Envelope{}, fmt.Errorf("workos event: %w: %w", jsonErr(payload, &w, err, ""), ErrMalformed)
 	}
 	ts, err := parseIDPTime("created_at", w.CreatedAt)
 	if err != nil {
-		return Envelope{}, fmt.Errorf("workos event: %w: %w", err, ErrMalformed)
+		return Envelope{}, fmt.Errorf("workos event: %w: %w", jsonErr(payload, &w, err, ""), ErrMalformed)
 	}
 	env := Envelope{Type: w.Event, Timestamp: ts}
 	var cmd any
@@ -95,7 +95,7 @@ func decodeWorkOSData(raw json.RawMessage, v any) error {
 		return fmt.Errorf("data must be a JSON object")
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("data: %w", err)
+		return jsonErr(raw, v, err, "data.")
 	}
 	return nil
 }

@@ -64,7 +64,7 @@ func (l *Limiter) Allow(ctx context.Context, key string) Decision {
 		l.warnDown(ctx, err)
 		return Decision{Allowed: true, Limit: l.burst, Rate: l.rate}
 	}
-	d := Decision{Checked: true, Allowed: res.Allowed > 0, Limit: l.burst, Remaining: res.Remaining, Rate: l.rate}
+	d := Decision{Checked: true, Allowed: res.Allowed > 0, Limit: l.burst, Remaining: remaining(res, l.rate, l.burst), Rate: l.rate}
 	if !d.Allowed {
 		d.RetryAfter = max(1, int(math.Ceil(res.RetryAfter.Seconds())))
 	}
@@ -83,4 +83,20 @@ func (l *Limiter) warnDown(ctx context.Context, err error) {
 	}
 	l.log.WarnContext(ctx, "rate limiter cannot reach redis; serving requests without a limit",
 		"error", err, "next_warning_in", warnEvery.String())
+}
+
+// remaining is how many more requests the key may make at once. The
+// limiter's own Remaining is a float truncated to an integer in Redis, so
+// a key's first request, exactly burst-1, can come back as burst-2
+// (98.99999 of 100). ResetAfter, the time until the budget is full again,
+// comes back as an exact decimal: the budget used is ResetAfter × rate, and
+// what is left follows from it, without the rounding.
+func remaining(res *redis_rate.Result, rate, burst int) int {
+	if res.Allowed == 0 {
+		return 0
+	}
+	left := float64(burst) - res.ResetAfter.Seconds()*float64(rate)
+	// A microsecond of slack absorbs the float noise of the exact cases,
+	// while a request 1 ms later still counts the time it gave back.
+	return min(burst, max(0, int(math.Floor(left+1e-6))))
 }

@@ -14,6 +14,10 @@ import (
 // separate build.
 const workerProcessVar = "SEATSYNC_TEST_WORKER_PROCESS"
 
+// cliProcessVar makes the test binary be the seatsync command itself, with
+// its command-line arguments, so that shell scripts can run `seatsync`.
+const cliProcessVar = "SEATSYNC_TEST_CLI_PROCESS"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(workerProcessVar) == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -23,6 +27,10 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "worker process:", err)
 			os.Exit(1)
 		}
+		os.Exit(0)
+	}
+	if os.Getenv(cliProcessVar) == "1" {
+		main() // the whole CLI, for scripts the tests run (readme_test.go)
 		os.Exit(0)
 	}
 	os.Exit(m.Run())

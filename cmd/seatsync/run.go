@@ -31,7 +31,7 @@ func commands() []command {
 		{"scim-token", "create --customer EXT [--name N] | list --customer EXT | revoke ID", "manage customers' SCIM provisioning tokens", scimTokenCommand},
 		{"endpoint", "create --url URL [--event-type T ...] [--customer EXT] | list | rotate ID | delete ID", "manage outbound webhook endpoints", endpointCommand},
 		{"events", eventsArgs, "list inbound events; replay failed or stale ones", eventsCommand},
-		{"send", "--source NAME --type TYPE --data JSON", "sign a test event with a source's secret and post it", sendCommand},
+		{"send", "--source NAME (--type TYPE --data JSON | --body JSON)", "sign an event as the source's provider does (any kind) and post it", sendCommand},
 	}
 }
 
@@ -66,8 +66,18 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 			}
 			return fmt.Errorf("%w: %w", errUsage, err)
 		}
+		if rest := fs.Args(); len(rest) > 0 && isHelp(rest[0]) { // `seatsync apikey help`
+			fs.Usage()
+			return nil
+		}
 		env := &environment{environ: environ, stdout: stdout}
-		return do(ctx, env, fs.Args())
+		// Subcommands with actions parse their flags again after the action
+		// (`apikey create --help`); asking for help there is no mistake
+		// either, and its usage is printed already.
+		if err := do(ctx, env, fs.Args()); !errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return nil
 	}
 	usage(stdout)
 	return fmt.Errorf("%w: unknown subcommand %q", errUsage, args[0])

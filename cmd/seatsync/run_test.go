@@ -49,7 +49,7 @@ func TestCommandLineMistakes(t *testing.T) {
 		{"unknown flag", []string{"serve", "--nope"}, nil, "flag provided but not defined"},
 		{"stray argument", []string{"worker", "extra"}, nil, "unexpected arguments"},
 		{"apikey without action", []string{"apikey"}, nil, "create, list or revoke"},
-		{"send without flags", []string{"send"}, nil, "--source, --type and --data"},
+		{"send without flags", []string{"send"}, nil, "send needs --source"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
