@@ -34,16 +34,18 @@ var ErrClosed = errors.New("inbox batcher closed")
 // bounded by one statement in flight ahead of it.
 //
 // Tuned with BenchmarkReceive (cmd/seatsync, 16 and 64 concurrent senders)
-// and `make perf` on the 2-core development machine:
+// and `make perf` on the shared 2-core development machine, where run-to-run
+// noise is large (load averages of 3 to 12 from other work):
 //   - flushers 2: one statement on the wire while the next batch gathers.
-//     1 serialises on one round trip; 4 and 8 split the load into smaller
-//     batches, so more commits for the same events and no more events/s.
-//   - maxBatch 128: at 64 senders batches average well under it; the limit
-//     only bounds the statement (~60 KB of 420-byte payloads) after a stall.
-//   - maxWait 0: waiting for a batch to fill (tried 0.5 and 1 ms) did not
-//     raise events/s, since the statement in flight already gathers the next
-//     batch, and it adds its whole wait to a lone request. It stays a
-//     constant, not configuration, for that reason.
+//     1 measured the same within noise but leaves every request behind one
+//     slow round trip; 4 and 8 measured lower at 64 senders (4,551 → 3,470
+//     → 2,370 requests/s), as they split the load into smaller batches and
+//     more commits for the same events.
+//   - maxBatch 128: a bound on one statement (~25 KB of 170-byte bodies)
+//     after a stall; in steady load batches stay far below it.
+//   - maxWait 0: the statement in flight already gathers the next batch, and
+//     a timed wait adds its whole length to a lone request. It stays a
+//     constant, not configuration, since no setting of it earned its place.
 const (
 	flushers     = 2
 	maxBatch     = 128
