@@ -37,10 +37,11 @@ var ErrClosed = errors.New("inbox batcher closed")
 // and `make perf` on the shared 2-core development machine, where run-to-run
 // noise is large (load averages of 3 to 12 from other work):
 //   - flushers 2: one statement on the wire while the next batch gathers.
-//     1 measured the same within noise but leaves every request behind one
-//     slow round trip; 4 and 8 measured lower at 64 senders (4,551 → 3,470
-//     → 2,370 requests/s), as they split the load into smaller batches and
-//     more commits for the same events.
+//     At load average ~3, requests/s at 16 and 64 senders: 2 flushers
+//     2,580 and 4,720; 4: 2,130 and 3,660; 8: 1,960 and 2,080; 16: 1,740
+//     and 1,910. More flushers split the load into smaller batches, so more
+//     commits (and CPU) for the same events; 1 measured like 2 within noise
+//     but leaves every request behind one slow round trip.
 //   - maxBatch 128: a bound on one statement (~25 KB of 170-byte bodies)
 //     after a stall; in steady load batches stay far below it.
 //   - maxWait 0: the statement in flight already gathers the next batch, and
