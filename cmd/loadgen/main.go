@@ -44,6 +44,9 @@ type options struct {
 	rate        float64
 	prefix      string
 	baseline    string
+	urls        []string // -url split on commas, sent to in turn
+	uniqueUsers bool
+	acked       string
 }
 
 const maxDuration = 2 * time.Minute
@@ -51,7 +54,7 @@ const maxDuration = 2 * time.Minute
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	var o options
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
-	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080/v1/webhooks/demo", "receiver URL of a standard source (loopback only)")
+	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080/v1/webhooks/demo", "receiver URL of a standard source (loopback only); several, comma-separated, are sent to in turn")
 	fs.StringVar(&o.secret, "secret", os.Getenv("SEATSYNC_SOURCE_DEMO_SECRETS"), "whsec_ secret of that source")
 	fs.IntVar(&o.concurrency, "c", 16, "concurrent senders")
 	fs.DurationVar(&o.duration, "d", 10*time.Second, "how long to send (at most 2m)")
@@ -59,19 +62,32 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&o.rate, "rate", 0, "requests per second in total (0: as fast as the receiver answers)")
 	fs.StringVar(&o.prefix, "prefix", fmt.Sprintf("load_%d", time.Now().UnixNano()), "prefix of the event ids")
 	fs.StringVar(&o.baseline, "baseline-redis", "", "also measure raw asynq enqueues/s against this Redis URL (use a spare DB index)")
+	fs.BoolVar(&o.uniqueUsers, "unique-users", false, "one new user per event (so applied effects can be counted) instead of 5,000 users updated in turn")
+	fs.StringVar(&o.acked, "acked", "", "write the id of every event answered 202 to this file, one a line")
+	bodySize := fs.Bool("body-size", false, "print the size in bytes of the bodies sent, and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *bodySize {
+		fmt.Fprintln(stdout, len(eventBody(o, o.prefix+"_1", 1, time.Now())))
+		return nil
 	}
 	if o.duration > maxDuration || o.duration <= 0 || o.concurrency < 1 {
 		return fmt.Errorf("-d must be in (0, %s] and -c at least 1", maxDuration)
 	}
-	if !strings.HasPrefix(o.url, "http://127.") && !strings.HasPrefix(o.url, "http://localhost") && !strings.HasPrefix(o.url, "http://[::1]") {
-		return errors.New("-url must be a loopback address: this tool only loads the local machine")
+	o.urls = strings.Split(o.url, ",")
+	for _, u := range o.urls {
+		if !strings.HasPrefix(u, "http://127.") && !strings.HasPrefix(u, "http://localhost") && !strings.HasPrefix(u, "http://[::1]") {
+			return errors.New("-url must be a loopback address: this tool only loads the local machine")
+		}
 	}
 	if _, err := webhooks.SignStandard(o.secret, "probe", time.Now(), nil); err != nil {
 		return fmt.Errorf("-secret: %w", err)
 	}
-	res := send(ctx, o)
+	res, err := send(ctx, o)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "receive: %s\n", res)
 	if o.baseline == "" {
 		return nil
@@ -92,6 +108,9 @@ type result struct {
 	statuses  map[int]int64
 	errors    int64
 	latencies []time.Duration
+	// longest time between two consecutive 202s, measured at their
+	// answers: under a steady rate, the time without acceptance.
+	longestGap time.Duration
 }
 
 func (r result) perSecond() float64 { return float64(r.n) / r.elapsed.Seconds() }
@@ -108,6 +127,9 @@ func (r result) String() string {
 	}
 	if r.errors > 0 {
 		s += fmt.Sprintf(", %d transport errors", r.errors)
+	}
+	if r.longestGap > 0 {
+		s += fmt.Sprintf(", longest time without a 202 %s", r.longestGap.Round(time.Millisecond))
 	}
 	return s
 }
@@ -159,21 +181,34 @@ func loop(ctx context.Context, o options, fn func(seq int64) time.Duration) resu
 	return result{n: int64(len(lat)), elapsed: time.Since(start), latencies: lat}
 }
 
-func send(ctx context.Context, o options) result {
+// eventBody is the canonical event of request seq. By default 100
+// customers of 50 users each: events of one customer serialise on its row
+// lock, as they must, so one customer alone would measure that lock rather
+// than seatsync.
+func eventBody(o options, id string, seq int64, now time.Time) []byte {
+	user := seq % 5000
+	if o.uniqueUsers {
+		user = seq
+	}
+	return fmt.Appendf(nil, `{"type":"user.upserted","timestamp":%q,"data":{"customer_external_id":"load%d","external_id":"u%d","email":"u%d@load.test","name":"Load %d"}}`,
+		now.UTC().Format(time.RFC3339Nano), seq%100, user, user, seq)
+}
+
+func send(ctx context.Context, o options) (result, error) {
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency}}
 	var mu sync.Mutex
 	statuses := map[int]int64{}
-	var transportErrors atomic.Int64
+	var (
+		transportErrors atomic.Int64
+		acked           []string
+		ackedAt         []time.Time
+	)
 	res := loop(ctx, o, func(seq int64) time.Duration {
 		id := fmt.Sprintf("%s_%d", o.prefix, seq)
-		// 100 customers of 50 users each: events of one customer serialise
-		// on its row lock, as they must, so one customer alone would measure
-		// that lock rather than seatsync.
-		body := fmt.Appendf(nil, `{"type":"user.upserted","timestamp":%q,"data":{"customer_external_id":"load%d","external_id":"u%d","email":"u%d@load.test","name":"Load %d"}}`,
-			time.Now().UTC().Format(time.RFC3339Nano), seq%100, seq%5000, seq%5000, seq)
 		now := time.Now()
+		body := eventBody(o, id, seq, now)
 		sig, _ := webhooks.SignStandard(o.secret, id, now, body)
-		req, _ := http.NewRequest(http.MethodPost, o.url, bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, o.urls[seq%int64(len(o.urls))], bytes.NewReader(body))
 		req.Header.Set(webhooks.HeaderWebhookID, id)
 		req.Header.Set(webhooks.HeaderWebhookTimestamp, fmt.Sprint(now.Unix()))
 		req.Header.Set(webhooks.HeaderWebhookSignature, sig)
@@ -187,11 +222,23 @@ func send(ctx context.Context, o options) result {
 		resp.Body.Close()
 		mu.Lock()
 		statuses[resp.StatusCode]++
+		if resp.StatusCode == http.StatusAccepted {
+			acked, ackedAt = append(acked, id), append(ackedAt, time.Now())
+		}
 		mu.Unlock()
 		return took
 	})
 	res.statuses, res.errors = statuses, transportErrors.Load()
-	return res
+	slices.SortFunc(ackedAt, func(a, b time.Time) int { return a.Compare(b) })
+	for i := 1; o.rate > 0 && i < len(ackedAt); i++ {
+		res.longestGap = max(res.longestGap, ackedAt[i].Sub(ackedAt[i-1]))
+	}
+	if o.acked != "" {
+		if err := os.WriteFile(o.acked, []byte(strings.Join(acked, "\n")+"\n"), 0o600); err != nil {
+			return res, fmt.Errorf("-acked: %w", err)
+		}
+	}
+	return res, nil
 }
 
 // enqueueBaseline enqueues tasks of the same size with unique task IDs

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,24 +26,39 @@ import (
 
 var benchSeq atomic.Int64
 
+// benchSenders are the concurrent senders the receive benchmarks run with,
+// the client counts `make perf` compares with pgbench.
+var benchSenders = []int{16, 64}
+
+// parallel runs body from n goroutines (rounded to a multiple of
+// GOMAXPROCS, as RunParallel does).
+func parallel(b *testing.B, n int, body func(pb *testing.PB)) {
+	b.SetParallelism(max(1, n/runtime.GOMAXPROCS(0)))
+	b.RunParallel(body)
+}
+
 func BenchmarkReceive(b *testing.B) {
-	s := newStack(b, "SEATSYNC_LOG_LEVEL=warn")
-	router := s.http.Config.Handler
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			id := fmt.Sprintf("evt_bench_%d", benchSeq.Add(1))
-			body := userEvent(id, time.Now()).body()
-			req := httptest.NewRequest(http.MethodPost, "/v1/webhooks/crm", bytes.NewReader(body))
-			req.Header = signed(b, secretNew, id, time.Now(), body)
-			rec := httptest.NewRecorder()
-			router.ServeHTTP(rec, req)
-			if rec.Code != http.StatusAccepted {
-				b.Fatalf("status %d: %s", rec.Code, rec.Body)
-			}
-		}
-	})
+	for _, n := range benchSenders {
+		b.Run(fmt.Sprintf("senders=%d", n), func(b *testing.B) {
+			s := newStack(b, "SEATSYNC_LOG_LEVEL=warn")
+			router := s.http.Config.Handler
+			b.ReportAllocs()
+			b.ResetTimer()
+			parallel(b, n, func(pb *testing.PB) {
+				for pb.Next() {
+					id := fmt.Sprintf("evt_bench_%d", benchSeq.Add(1))
+					body := userEvent(id, time.Now()).body()
+					req := httptest.NewRequest(http.MethodPost, "/v1/webhooks/crm", bytes.NewReader(body))
+					req.Header = signed(b, secretNew, id, time.Now(), body)
+					rec := httptest.NewRecorder()
+					router.ServeHTTP(rec, req)
+					if rec.Code != http.StatusAccepted {
+						b.Fatalf("status %d: %s", rec.Code, rec.Body)
+					}
+				}
+			})
+		})
+	}
 }
 
 func BenchmarkBaselineAsynqEnqueue(b *testing.B) {
@@ -63,25 +79,30 @@ func BenchmarkBaselineAsynqEnqueue(b *testing.B) {
 }
 
 func BenchmarkBaselinePostgresInsert(b *testing.B) {
-	s := newStack(b)
-	db, err := sql.Open("postgres", s.dbURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(20)
-	if _, err := db.Exec(`CREATE TABLE baseline (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, payload bytea NOT NULL)`); err != nil {
-		b.Fatal(err)
-	}
-	payload := userEvent("evt", time.Now()).body()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := db.Exec(`INSERT INTO baseline (payload) VALUES ($1)`, payload); err != nil {
+	for _, n := range benchSenders {
+		b.Run(fmt.Sprintf("senders=%d", n), func(b *testing.B) {
+			s := newStack(b)
+			db, err := sql.Open("postgres", s.dbURL)
+			if err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
+			defer db.Close()
+			db.SetMaxOpenConns(n)
+			db.SetMaxIdleConns(n)
+			if _, err := db.Exec(`CREATE TABLE baseline (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, payload bytea NOT NULL)`); err != nil {
+				b.Fatal(err)
+			}
+			payload := userEvent("evt", time.Now()).body()
+			b.ResetTimer()
+			parallel(b, n, func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := db.Exec(`INSERT INTO baseline (payload) VALUES ($1)`, payload); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
 }
 
 // BenchmarkDelivery drains b.N queued deliveries to a local sink through a

@@ -14,17 +14,23 @@ import (
 // separate build.
 const workerProcessVar = "SEATSYNC_TEST_WORKER_PROCESS"
 
+// serveProcessVar does the same for `seatsync serve`.
+const serveProcessVar = "SEATSYNC_TEST_SERVE_PROCESS"
+
 // cliProcessVar makes the test binary be the seatsync command itself, with
 // its command-line arguments, so that shell scripts can run `seatsync`.
 const cliProcessVar = "SEATSYNC_TEST_CLI_PROCESS"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(workerProcessVar) == "1" {
+	for v, command := range map[string]string{workerProcessVar: "worker", serveProcessVar: "serve"} {
+		if os.Getenv(v) != "1" {
+			continue
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err := run(ctx, []string{"worker"}, os.Environ(), os.Stdout)
+		err := run(ctx, []string{command}, os.Environ(), os.Stdout)
 		stop()
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "worker process:", err)
+			fmt.Fprintln(os.Stderr, command+" process:", err)
 			os.Exit(1)
 		}
 		os.Exit(0)

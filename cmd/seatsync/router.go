@@ -12,8 +12,8 @@ import (
 	"github.com/seatsync/seatsync/api"
 	"github.com/seatsync/seatsync/api/scim"
 	"github.com/seatsync/seatsync/webhooks"
-	"github.com/seatsync/seatsync/worker"
 	"github.com/seatsync/seatsync/worker/engine"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 // baseRouter serves what every process serves: health, readiness, metrics.
@@ -38,7 +38,9 @@ func (d *deps) baseRouter() *gin.Engine {
 // management API, the SCIM service providers and the operators' dashboard.
 func (d *deps) mainRouter(sources []webhooks.Source) *gin.Engine {
 	r := d.baseRouter()
-	receiver := webhooks.NewReceiver(sources, worker.NewInbox(d.db), d.queue,
+	batcher := inbox.NewBatcher(d.db, d.reg)
+	d.closers = append(d.closers, batcher.Close) // last in, so closed first: after the HTTP server, before the pool
+	receiver := webhooks.NewReceiver(sources, batcher, d.queue,
 		d.cfg.MaxBodyBytes, webhooks.NewMetrics(d.reg), d.log)
 	receiver.Register(r)
 	seats := engine.New()
