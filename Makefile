@@ -13,10 +13,10 @@ run demo: export SEATSYNC_SOURCE_DEMO_SECRETS ?= whsec_mANtUpDGtvie+p/uWsP/YKWBI
 .DEFAULT_GOAL := help
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help services run demo test lint bench perf scaleout build fmt
+.PHONY: help services run demo test lint bench perf perf-engine scaleout build fmt
 
 help: ## list the targets
-	@awk 'BEGIN { FS = ":.*## " } /^[a-z]+:.*## / { printf "  make %-9s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-9s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 services: ## start local PostgreSQL and Redis unless they already answer
 	@.ci/services
@@ -48,6 +48,9 @@ bench: services ## run the benchmarks
 
 perf: ## load a local receiver; report events/s beside pgbench and raw asynq, and apply latency
 	@.ci/perf
+
+perf-engine: ## the seat engine at 100, 10k and 50k seats for one customer, a 10k-user import, apply rate beside pgbench
+	@.ci/perf-engine
 
 scaleout: ## two receivers, two workers, Redis Sentinel: kill the Redis master under load, check nothing is lost
 	@.ci/scaleout

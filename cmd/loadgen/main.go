@@ -46,6 +46,7 @@ type options struct {
 	baseline    string
 	urls        []string // -url split on commas, sent to in turn
 	uniqueUsers bool
+	customers   int64
 	acked       string
 }
 
@@ -63,6 +64,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.prefix, "prefix", fmt.Sprintf("load_%d", time.Now().UnixNano()), "prefix of the event ids")
 	fs.StringVar(&o.baseline, "baseline-redis", "", "also measure raw asynq enqueues/s against this Redis URL (use a spare DB index)")
 	fs.BoolVar(&o.uniqueUsers, "unique-users", false, "one new user per event (so applied effects can be counted) instead of 5,000 users updated in turn")
+	fs.Int64Var(&o.customers, "customers", 100, "customers the users are spread over (1: one customer, as an identity provider's import)")
 	fs.StringVar(&o.acked, "acked", "", "write the id of every event answered 202 to this file, one a line")
 	bodySize := fs.Bool("body-size", false, "print the size in bytes of the bodies sent, and exit")
 	if err := fs.Parse(args); err != nil {
@@ -72,8 +74,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, len(eventBody(o, o.prefix+"_1", 1, time.Now())))
 		return nil
 	}
-	if o.duration > maxDuration || o.duration <= 0 || o.concurrency < 1 {
-		return fmt.Errorf("-d must be in (0, %s] and -c at least 1", maxDuration)
+	if o.duration > maxDuration || o.duration <= 0 || o.concurrency < 1 || o.customers < 1 {
+		return fmt.Errorf("-d must be in (0, %s], and -c and -customers at least 1", maxDuration)
 	}
 	o.urls = strings.Split(o.url, ",")
 	for _, u := range o.urls {
@@ -191,7 +193,7 @@ func eventBody(o options, id string, seq int64, now time.Time) []byte {
 		user = seq
 	}
 	return fmt.Appendf(nil, `{"type":"user.upserted","timestamp":%q,"data":{"customer_external_id":"load%d","external_id":"u%d","email":"u%d@load.test","name":"Load %d"}}`,
-		now.UTC().Format(time.RFC3339Nano), seq%100, user, user, seq)
+		now.UTC().Format(time.RFC3339Nano), seq%o.customers, user, user, seq)
 }
 
 func send(ctx context.Context, o options) (result, error) {
