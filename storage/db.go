@@ -16,7 +16,8 @@ import (
 // DB is the connection pool. Reads that need no transaction are methods on
 // DB; writes that must commit together are methods on Tx (see InTx).
 type DB struct {
-	x *sqlx.DB
+	x     *sqlx.DB
+	stmts *stmtCache
 }
 
 // Open prepares a connection pool. It does not connect: a receiver must be
@@ -34,7 +35,7 @@ func Open(dbURL string) (*DB, error) {
 	x.SetMaxOpenConns(20)
 	x.SetMaxIdleConns(20)
 	x.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{x: x}, nil
+	return &DB{x: x, stmts: &stmtCache{db: x}}, nil
 }
 
 // withBinaryParameters turns on lib/pq's binary_parameters unless the URL

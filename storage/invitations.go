@@ -83,7 +83,7 @@ func (tx *Tx) EndInvitation(ctx context.Context, seatID, reason, claimedBy strin
 // again once it holds the line lock, under which every invitation change
 // is made.
 func (tx *Tx) InvitationByToken(ctx context.Context, token string) (Invitation, error) {
-	return invitationByToken(ctx, tx.x, token)
+	return invitationByToken(ctx, tx.x.Tx, token)
 }
 
 // InvitationByToken is the read of a claim page: it changes nothing.

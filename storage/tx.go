@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 const maxTxAttempts = 5
@@ -14,7 +12,7 @@ const maxTxAttempts = 5
 // Tx is an open transaction. Its methods are the writes that must commit
 // together with the inbox row that caused them.
 type Tx struct {
-	x         *sqlx.Tx
+	x         preparedTx
 	customers map[CustomerRef]string // resolved in this transaction
 	created   []string               // external ids of the customers it created
 }
@@ -49,7 +47,7 @@ func (db *DB) tryTx(ctx context.Context, fn func(*Tx) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err := fn(&Tx{x: x}); err != nil {
+	if err := fn(&Tx{x: preparedTx{Tx: x, stmts: db.stmts}}); err != nil {
 		_ = x.Rollback()
 		return err
 	}

@@ -1,0 +1,112 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// preparedTx runs a transaction's statements as prepared statements, each
+// prepared once per connection and kept: the seat engine's statements are
+// few and run on every event, and parsing and planning them anew each time
+// was a third of an event's cost (BenchmarkApplyUserEvent: 2.1 → 1.6 ms
+// alone, 1.0 → 0.68 ms with 16 at once).
+//
+// Two kinds of statement run unprepared: those reading `*`, whose result
+// type a migration could change under a plan Postgres keeps ("cached plan
+// must not change result type"), and any beyond maxPrepared distinct texts,
+// so that statements built from input (SCIM filters) cannot grow the cache
+// without bound.
+type preparedTx struct {
+	*sqlx.Tx
+	stmts *stmtCache
+}
+
+// maxPrepared bounds the statements kept prepared.
+const maxPrepared = 500
+
+// stmtCache holds the pool's prepared statements by SQL text.
+type stmtCache struct {
+	db *sqlx.DB
+	mu sync.Mutex
+	m  map[string]*sqlx.Stmt // nil: being prepared, or not to be
+}
+
+// get returns the prepared statement of query, or nil to run it
+// unprepared this time. A statement is prepared in the background the
+// first time it is asked for: preparing takes a connection of the pool,
+// and a transaction that waited for one while holding its own could
+// deadlock with others doing the same.
+func (c *stmtCache) get(query string) *sqlx.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, seen := c.m[query]; seen || len(c.m) >= maxPrepared || strings.Contains(query, "*") {
+		return s
+	}
+	if c.m == nil {
+		c.m = map[string]*sqlx.Stmt{}
+	}
+	c.m[query] = nil
+	go c.prepare(query)
+	return nil
+}
+
+func (c *stmtCache) prepare(query string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := c.db.PreparexContext(ctx, query)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		delete(c.m, query) // Postgres was away: try again next time
+		return
+	}
+	c.m[query] = s
+}
+
+// stmt returns query prepared on this transaction's connection, or nil to
+// run it unprepared.
+func (t preparedTx) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	s := t.stmts.get(query)
+	if s == nil {
+		return nil, nil
+	}
+	return t.Tx.StmtxContext(ctx, s), nil
+}
+
+func (t preparedTx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	s, err := t.stmt(ctx, query)
+	switch {
+	case err != nil:
+		return err
+	case s == nil:
+		return t.Tx.GetContext(ctx, dest, query, args...)
+	}
+	return s.GetContext(ctx, dest, args...)
+}
+
+func (t preparedTx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	s, err := t.stmt(ctx, query)
+	switch {
+	case err != nil:
+		return err
+	case s == nil:
+		return t.Tx.SelectContext(ctx, dest, query, args...)
+	}
+	return s.SelectContext(ctx, dest, args...)
+}
+
+func (t preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s, err := t.stmt(ctx, query)
+	switch {
+	case err != nil:
+		return nil, err
+	case s == nil:
+		return t.Tx.ExecContext(ctx, query, args...)
+	}
+	return s.ExecContext(ctx, args...)
+}
