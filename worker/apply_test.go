@@ -14,12 +14,19 @@ import (
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/storage/storagetest"
 	"github.com/seatsync/seatsync/worker/engine"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 func newHandler(t testing.TB) (*EventHandler, *storage.DB) {
 	t.Helper()
 	db := storagetest.NewDB(t)
-	return &EventHandler{db: db, engine: engine.New(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}, db
+	return &EventHandler{inbox: inbox.New(db, nil), engine: engine.New(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}, db
+}
+
+// applyOnce is the handler's transaction without the queue.
+func (h *EventHandler) applyOnce(ctx context.Context, ev jobs.ApplyEvent) (outcome, reason string, err error) {
+	_, outcome, reason, err = h.applyInbox(ctx, ev)
+	return outcome, reason, err
 }
 
 func standardEvent(id, typ string, at time.Time, data string) jobs.ApplyEvent {

@@ -14,7 +14,7 @@ import (
 	"github.com/seatsync/seatsync/jobs/jobstest"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/webhooks"
-	"github.com/seatsync/seatsync/worker"
+	relay "github.com/seatsync/seatsync/worker/delivery"
 	"github.com/seatsync/seatsync/worker/engine"
 )
 
@@ -243,7 +243,7 @@ func TestDeliveriesSurviveRedisLosingTheirTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := worker.NewRelay(s.d.db, s.d.queue, s.d.log).RelayOnce(ctx); err != nil || n != 1 {
+	if n, err := relay.NewRelay(s.d.db, s.d.queue, s.d.log).RelayOnce(ctx); err != nil || n != 1 {
 		t.Fatalf("relay created %d deliveries, %v", n, err)
 	}
 	jobstest.Flush(t, s.redis)

@@ -18,7 +18,7 @@ import (
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/jobs/jobstest"
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 // sendAndWait sends a canonical event and waits until it left received;
@@ -252,7 +252,7 @@ func (s *stack) queued(eventID string, replay int) bool {
 func TestSweeperEnqueuesReplaysTheQueueLost(t *testing.T) {
 	e := newAPIClient(t)
 	ctx := context.Background()
-	sweeper := worker.NewSweeper(e.d.db, e.d.queue, 0, worker.NewMetrics(prometheus.NewRegistry()), e.d.log)
+	sweeper := inbox.NewSweeper(e.d.db, e.d.queue, 0, inbox.NewSweptCounter(prometheus.NewRegistry()), e.d.log)
 	// Two events, given up on before any worker ran.
 	for _, id := range []string{"evt_lost", "evt_flushed"} {
 		ev := event{id: id, typ: "user.upserted", at: time.Now(),
@@ -273,8 +273,8 @@ func TestSweeperEnqueuesReplaysTheQueueLost(t *testing.T) {
 	}
 	down := jobs.NewClient(asynq.RedisClientOpt{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond})
 	defer down.Close()
-	ev, err := worker.ReplayEvent(ctx, e.d.db, down, lost.ID)
-	if !errors.Is(err, worker.ErrReplayNotQueued) || ev.Status != storage.InboxReceived || ev.Replays != 1 {
+	ev, err := inbox.New(e.d.db, down).Replay(ctx, lost.ID)
+	if !errors.Is(err, inbox.ErrReplayNotQueued) || ev.Status != storage.InboxReceived || ev.Replays != 1 {
 		t.Fatalf("replay with Redis down: %+v, %v", ev, err)
 	}
 	// The second is enqueued, then Redis loses it.

@@ -14,7 +14,7 @@ import (
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/jobs/jobstest"
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 func TestEventIsApplied(t *testing.T) {
@@ -96,7 +96,7 @@ func TestSweeperRestoresEventsRedisLost(t *testing.T) {
 	}
 	jobstest.Flush(t, s.redis)
 
-	sweeper := worker.NewSweeper(s.d.db, s.d.queue, 0, worker.NewMetrics(prometheus.NewRegistry()), s.d.log)
+	sweeper := inbox.NewSweeper(s.d.db, s.d.queue, 0, inbox.NewSweptCounter(prometheus.NewRegistry()), s.d.log)
 	n, err := sweeper.Sweep(context.Background())
 	if err != nil || n != 1 {
 		t.Fatalf("sweep re-enqueued %d, %v; want 1", n, err)
@@ -154,19 +154,26 @@ func TestUnappliableEventFailsWithoutRetry(t *testing.T) {
 	if got.Status != storage.InboxFailed || !strings.Contains(got.Error, "no_free_seat") {
 		t.Fatalf("status %q error %q, want failed with a reason", got.Status, got.Error)
 	}
+	// The event's failure is its recorded outcome, not a failure of its
+	// task: the task completes without a retry, and the queue counts no
+	// failure and archives nothing.
 	inspector := asynq.NewInspector(s.redis)
 	defer inspector.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		task, err := inspector.GetTaskInfo(jobs.QueueInbound, "crm:"+e.id)
-		if err == nil && task.State == asynq.TaskStateArchived {
+		if err == nil && task.State == asynq.TaskStateCompleted {
 			if task.Retried != 0 {
 				t.Errorf("task retried %d times, want 0", task.Retried)
+			}
+			info, err := inspector.GetQueueInfo(jobs.QueueInbound)
+			if err != nil || info.Failed != 0 || info.Archived != 0 {
+				t.Errorf("queue counts %+v, %v; want no failed and no archived task", info, err)
 			}
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("task not archived: %+v, %v", task, err)
+			t.Fatalf("task not completed: %+v, %v", task, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

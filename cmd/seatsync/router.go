@@ -11,8 +11,8 @@ import (
 
 	"github.com/seatsync/seatsync/api"
 	"github.com/seatsync/seatsync/webhooks"
-	"github.com/seatsync/seatsync/worker"
 	"github.com/seatsync/seatsync/worker/engine"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 // baseRouter serves what every process serves: health, readiness, metrics.
@@ -37,12 +37,12 @@ func (d *deps) baseRouter() *gin.Engine {
 // management API and the operators' dashboard.
 func (d *deps) mainRouter(sources []webhooks.Source) *gin.Engine {
 	r := d.baseRouter()
-	receiver := webhooks.NewReceiver(sources, worker.NewInbox(d.db), d.queue,
+	receiver := webhooks.NewReceiver(sources, inbox.New(d.db, d.queue), d.queue,
 		d.cfg.MaxBodyBytes, webhooks.NewMetrics(d.reg), d.log)
 	receiver.Register(r)
 	api.New(api.Options{
 		DB: d.db, Queue: d.queue, Redis: d.rdb, Engine: engine.New(), Log: d.log,
-		AllowPrivateNetworks: d.cfg.OutboundAllowPrivateNetworks, InvitationTTL: d.cfg.InvitationTTL,
+		AllowPrivateNetworks: d.cfg.OutboundAllowPrivateNetworks, SecretGrace: d.cfg.OutboundSecretGrace, InvitationTTL: d.cfg.InvitationTTL,
 		RateLimit: d.cfg.APIRateLimit, RateBurst: d.cfg.APIRateBurst,
 	}).Register(r)
 	d.mountOps(r)
