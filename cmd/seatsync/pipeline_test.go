@@ -9,12 +9,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/seatsync/seatsync/jobs"
-	"github.com/seatsync/seatsync/jobs/jobstest"
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 func TestEventIsApplied(t *testing.T) {
@@ -83,33 +80,6 @@ func TestConcurrentRedeliveriesApplyOnce(t *testing.T) {
 	}
 	if info.Processed != 1 {
 		t.Errorf("the queue processed %d tasks, want 1", info.Processed)
-	}
-}
-
-// The queue is only a cache of the inbox: when Redis loses an accepted
-// event before a worker took it, the sweeper puts it back.
-func TestSweeperRestoresEventsRedisLost(t *testing.T) {
-	s := newStack(t)
-	e := userEvent("evt_flushed", time.Now())
-	if a := s.send(e); status(a) != "enqueued" {
-		t.Fatalf("answer %d %v", a.status, a.body)
-	}
-	jobstest.Flush(t, s.redis)
-
-	sweeper := inbox.NewSweeper(s.d.db, s.d.queue, 0, inbox.NewSweptCounter(prometheus.NewRegistry()), s.d.log)
-	n, err := sweeper.Sweep(context.Background())
-	if err != nil || n != 1 {
-		t.Fatalf("sweep re-enqueued %d, %v; want 1", n, err)
-	}
-	if n, _ := sweeper.Sweep(context.Background()); n != 0 {
-		t.Errorf("second sweep re-enqueued %d, want 0: the task is already queued", n)
-	}
-	s.startWorker()
-	if got := s.waitProcessed("crm", e.id); got.Status != storage.InboxApplied {
-		t.Fatalf("status %q, want applied", got.Status)
-	}
-	if n, _ := sweeper.Sweep(context.Background()); n != 0 {
-		t.Errorf("sweep after apply re-enqueued %d, want 0", n)
 	}
 }
 
