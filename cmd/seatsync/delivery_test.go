@@ -241,14 +241,6 @@ func TestDeliveryLimitsFromConfiguration(t *testing.T) {
 	}
 }
 
-func mustSecret(t testing.TB) string {
-	secret, err := webhooks.NewEndpointSecret()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return secret
-}
-
 // A worker process killed while a delivery is in flight loses nothing:
 // once the task's lease expires another worker delivers it (at least once,
 // so the subscriber may see the message twice, under one webhook-id).
