@@ -13,7 +13,7 @@ run demo: export SEATSYNC_SOURCE_DEMO_SECRETS ?= whsec_mANtUpDGtvie+p/uWsP/YKWBI
 .DEFAULT_GOAL := help
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help services run demo test lint bench perf build fmt
+.PHONY: help services run demo test lint bench perf perf-delivery build fmt
 
 help: ## list the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z]+:.*## / { printf "  make %-9s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -48,6 +48,9 @@ bench: services ## run the benchmarks
 
 perf: ## load a local receiver; report events/s beside pgbench and raw asynq, and apply latency
 	@.ci/perf
+
+perf-delivery: ## outbound delivery: one sink, 50-endpoint fan-out, one hanging endpoint, beside asynq's no-op drain
+	@.ci/perf-delivery
 
 build: ## build bin/seatsync
 	$(GO) build -o bin/seatsync ./cmd/seatsync

@@ -45,7 +45,7 @@ func (c *clock) advance(d time.Duration) {
 
 // bundle is what a delivery test works with besides the handler.
 type bundle struct {
-	t         *testing.T
+	t         testing.TB
 	db        *storage.DB
 	clock     *clock
 	redis     asynq.RedisClientOpt
@@ -61,7 +61,7 @@ type bundle struct {
 // setup returns a delivery handler (with o, on the bundle's clock) on a
 // database of the test's own and a flushed Redis DB 7. Nothing runs until
 // start.
-func setup(t *testing.T, o delivery.Options) (*delivery.Handler, *bundle) {
+func setup(t testing.TB, o delivery.Options) (*delivery.Handler, *bundle) {
 	t.Helper()
 	b := &bundle{t: t, db: storagetest.NewDB(t), clock: &clock{}, redis: jobstest.Redis(t, redisDB),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -88,7 +88,7 @@ func setup(t *testing.T, o delivery.Options) (*delivery.Handler, *bundle) {
 	}
 	b.customer = c.ID
 	o.Now = b.clock.now
-	b.handler = delivery.NewHandler(b.db, webhooks.NewSender(20*time.Second, true, 0), b.rdb, o,
+	b.handler = delivery.NewHandler(b.db, webhooks.NewSender(15*time.Second, true, 0), b.rdb, o,
 		delivery.NewMetrics(prometheus.NewRegistry()), b.log)
 	return b.handler, b
 }

@@ -99,7 +99,7 @@ func (s *sink) concurrency() int {
 // newHangingSink is a sink that never answers until the test ends. Make it
 // after bundle.start: its requests are released first, then it closes,
 // then the server's shutdown waits for its tasks.
-func newHangingSink(t *testing.T) *sink {
+func newHangingSink(t testing.TB) *sink {
 	release := make(chan struct{})
 	s := newSink(t, func(string, int, http.ResponseWriter) int { <-release; return http.StatusOK })
 	t.Cleanup(func() { close(release) })
