@@ -304,6 +304,10 @@ func TestSendRefusesPrivateAddresses(t *testing.T) {
 			if !errors.Is(r.Err, ErrPrivateAddress) || r.StatusCode != 0 || r.Outcome() != Retry {
 				t.Errorf("Result = %+v, want a Retry wrapping ErrPrivateAddress", r)
 			}
+			// The attempt's logged error says which setting allows it.
+			if r.Err == nil || !strings.Contains(r.Err.Error(), "SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true") {
+				t.Errorf("error %v does not name the setting that allows it", r.Err)
+			}
 		})
 	}
 	t.Cleanup(func() {
@@ -369,6 +373,42 @@ func TestSendConcurrent(t *testing.T) {
 	wg.Wait()
 	if got := len(sk.requests()); got != n {
 		t.Errorf("sink got %d requests, want %d", got, n)
+	}
+}
+
+// Deliveries reuse their connections: the answer is read to its end and
+// closed, and the idle pool keeps as many connections per host as were in
+// use at once.
+func TestSendKeepsConnectionsAlive(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, strings.Repeat("x", 4<<10)) // longer than the snippet
+	}))
+	srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	const parallel = 8
+	sender := NewSender(5*time.Second, true, parallel)
+	for round := range 5 {
+		var wg sync.WaitGroup
+		for i := range parallel {
+			wg.Go(func() {
+				m := testMessage(srv.URL, specSecret)
+				m.MessageID = fmt.Sprintf("msg_%d_%d", round, i)
+				if r := sender.Send(t.Context(), m); r.Outcome() != Delivered {
+					t.Errorf("send: %+v", r)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if n := conns.Load(); n > parallel {
+		t.Errorf("%d deliveries in rounds of %d opened %d connections, want at most %d", 5*parallel, parallel, n, parallel)
 	}
 }
 
