@@ -13,7 +13,7 @@ run demo: export SEATSYNC_SOURCE_DEMO_SECRETS ?= whsec_mANtUpDGtvie+p/uWsP/YKWBI
 .DEFAULT_GOAL := help
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help services run demo test lint bench perf perf-engine scaleout build fmt
+.PHONY: help services run demo test lint bench perf perf-engine perf-delivery scaleout build fmt
 
 help: ## list the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-9s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -54,6 +54,9 @@ perf-engine: ## the seat engine at 100, 10k and 50k seats for one customer, a 10
 
 scaleout: ## two receivers, two workers, Redis Sentinel: kill the Redis master under load, check nothing is lost
 	@.ci/scaleout
+
+perf-delivery: ## outbound delivery: one sink, 50-endpoint fan-out, one hanging endpoint, beside asynq's no-op drain
+	@.ci/perf-delivery
 
 build: ## build bin/seatsync
 	$(GO) build -o bin/seatsync ./cmd/seatsync

@@ -15,6 +15,7 @@ import (
 	"github.com/seatsync/seatsync/api/ratelimit"
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/webhooks"
 	"github.com/seatsync/seatsync/worker/engine"
 )
 
@@ -28,6 +29,9 @@ type Options struct {
 	// AllowPrivateNetworks admits webhook endpoint URLs on loopback and
 	// private addresses (SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS).
 	AllowPrivateNetworks bool
+	// SecretGrace is how long a rotated-out endpoint secret keeps signing
+	// (SEATSYNC_OUTBOUND_SECRET_GRACE); zero means webhooks.DefaultSecretGrace.
+	SecretGrace time.Duration
 	// InvitationTTL is how long an invitation can be claimed.
 	InvitationTTL time.Duration
 	// RateLimit is each API key's sustained requests per second, RateBurst
@@ -43,6 +47,7 @@ type API struct {
 	engine               *engine.Engine
 	log                  *slog.Logger
 	allowPrivateNetworks bool
+	secretGrace          time.Duration
 	invitationTTL        time.Duration
 	rateLimit, rateBurst int
 	limiter              *ratelimit.Limiter
@@ -51,9 +56,12 @@ type API struct {
 
 // New returns the API over o.
 func New(o Options) *API {
+	if o.SecretGrace <= 0 {
+		o.SecretGrace = webhooks.DefaultSecretGrace
+	}
 	return &API{
 		db: o.DB, queue: o.Queue, redis: o.Redis, engine: o.Engine, log: o.Log,
-		allowPrivateNetworks: o.AllowPrivateNetworks, invitationTTL: o.InvitationTTL,
+		allowPrivateNetworks: o.AllowPrivateNetworks, secretGrace: o.SecretGrace, invitationTTL: o.InvitationTTL,
 		rateLimit: o.RateLimit, rateBurst: o.RateBurst, now: time.Now,
 		limiter: ratelimit.New(o.Redis, o.RateLimit, o.RateBurst, o.Log),
 	}

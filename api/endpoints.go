@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -13,16 +11,6 @@ import (
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/webhooks"
 )
-
-// outboundEventTypes are the event types an endpoint can subscribe to
-// (SPEC §3).
-var outboundEventTypes = []string{
-	"seat.assigned", "seat.revoked", "seat.invited", "seat.claimed", "seat.pool_updated", "user.deactivated",
-}
-
-// SecretGrace is how long a rotated-out secret keeps signing, so that a
-// subscriber can deploy the new one without a window of failed checks.
-const SecretGrace = 24 * time.Hour
 
 // endpointJSON is an endpoint in answers. Secret is set only in the
 // answers to creation and rotation; PreviousSecretExpiresAt only while a
@@ -65,7 +53,7 @@ func (a *API) createEndpoint(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	types, err := CheckEndpoint(req.URL, req.EventTypes, a.allowPrivateNetworks)
+	types, err := checkEndpoint(req.URL, req.EventTypes, a.allowPrivateNetworks)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -167,14 +155,14 @@ func (a *API) deleteEndpoint(c *gin.Context) {
 }
 
 // rotateEndpointSecret answers the endpoint with its new secret; the
-// previous one keeps signing for SecretGrace.
+// previous one keeps signing for the configured grace period.
 func (a *API) rotateEndpointSecret(c *gin.Context) {
 	secret, err := webhooks.NewEndpointSecret()
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	e, err := a.db.RotateEndpointSecret(c.Request.Context(), c.Param("endpoint"), secret, SecretGrace)
+	e, err := a.db.RotateEndpointSecret(c.Request.Context(), c.Param("endpoint"), secret, a.secretGrace)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -191,14 +179,11 @@ func answerWithSecret(c *gin.Context, status int, e storage.Endpoint) {
 	c.JSON(status, out)
 }
 
-// CheckEndpoint validates what an endpoint is created with, for the API
-// and the command line alike, and returns the event type filter without
-// repeats. Its errors read well on their own.
-func CheckEndpoint(url string, eventTypes []string, allowPrivateNetworks bool) ([]string, error) {
-	if err := checkURL(url, allowPrivateNetworks); err != nil {
-		return nil, err
-	}
-	return checkEventTypes(eventTypes)
+// checkEndpoint answers what an endpoint is created with, checked by
+// webhooks.CheckEndpoint, with a 400 naming the parameter at fault.
+func checkEndpoint(url string, eventTypes []string, allowPrivateNetworks bool) ([]string, error) {
+	types, err := webhooks.CheckEndpoint(url, eventTypes, allowPrivateNetworks)
+	return types, endpointError(err)
 }
 
 // checkURL answers a subscriber URL that delivery would refuse with a 400.
@@ -212,18 +197,20 @@ func checkURL(raw string, allowPrivateNetworks bool) error {
 // checkEventTypes validates an event type filter and drops repeats; empty
 // means every type.
 func checkEventTypes(types []string) ([]string, error) {
-	out := make([]string, 0, len(types))
-	for _, t := range types {
-		if !slices.Contains(outboundEventTypes, t) {
-			return nil, &detailedError{
-				apiError: &apiError{http.StatusBadRequest, "invalid_parameter",
-					fmt.Sprintf("unknown event type %q; event types are %s", t, strings.Join(outboundEventTypes, ", "))},
-				details: map[string]any{"parameter": "event_types", "value": t, "allowed": outboundEventTypes},
-			}
-		}
-		if !slices.Contains(out, t) {
-			out = append(out, t)
+	out, err := webhooks.CheckEventTypes(types)
+	return out, endpointError(err)
+}
+
+func endpointError(err error) error {
+	ee, ok := errors.AsType[*webhooks.EndpointError](err)
+	switch {
+	case !ok:
+		return err
+	case ee.Field == "event_types":
+		return &detailedError{
+			apiError: &apiError{http.StatusBadRequest, "invalid_parameter", ee.Error()},
+			details:  map[string]any{"parameter": "event_types", "value": ee.Value, "allowed": ee.Allowed},
 		}
 	}
-	return out, nil
+	return invalidParameter(ee.Field, ee.Error())
 }

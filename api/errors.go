@@ -9,8 +9,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
 	"github.com/seatsync/seatsync/worker/engine"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 // apiError is an error with the status and stable code it is answered with.
@@ -59,7 +59,7 @@ var errorCodes = []struct {
 	{engine.ErrInvitationExpired, http.StatusGone, "invitation_expired"},
 	{engine.ErrInvitationUsed, http.StatusGone, "invitation_used"},
 	{engine.ErrInvitationEnded, http.StatusGone, "invitation_ended"},
-	{worker.ErrNotReplayable, http.StatusConflict, "event_not_replayable"},
+	{inbox.ErrNotReplayable, http.StatusConflict, "event_not_replayable"},
 	{storage.ErrNotFound, http.StatusNotFound, "not_found"},
 	{storage.ErrConflict, http.StatusConflict, "conflict"},
 	{storage.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},

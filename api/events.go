@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 // inboxEventJSON is one inbound event as received, and what became of it.
@@ -107,7 +107,7 @@ func (a *API) getEvent(c *gin.Context) {
 	c.JSON(http.StatusOK, toInboxEventDetailJSON(ev))
 }
 
-// replayEvent applies a failed or stale event again (worker.ReplayEvent)
+// replayEvent applies a failed or stale event again (inbox.Replay)
 // and answers 202 with the event, back to received. When the task could
 // not be enqueued the replay still stands, and the sweeper enqueues it: the
 // answer is the same, and the trouble is logged.
@@ -117,8 +117,8 @@ func (a *API) replayEvent(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	ev, err := worker.ReplayEvent(c.Request.Context(), a.db, a.queue, id)
-	if errors.Is(err, worker.ErrReplayNotQueued) {
+	ev, err := inbox.New(a.db, a.queue).Replay(c.Request.Context(), id)
+	if errors.Is(err, inbox.ErrReplayNotQueued) {
 		a.log.Warn("replayed event left for the sweeper", "source", ev.Source, "event_id", ev.EventID, "error", err)
 		err = nil
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/jobs/jobstest"
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 // failingAssignment and revive are apitest's replay scenario, shared with
@@ -224,7 +224,7 @@ func TestSweeperEnqueuesReplaysTheQueueLost(t *testing.T) {
 	t.Parallel()
 	e := newAPITest(t)
 	ctx := context.Background()
-	sweeper := worker.NewSweeper(e.db, e.queue, 0, worker.NewMetrics(prometheus.NewRegistry()), e.log)
+	sweeper := inbox.NewSweeper(e.db, e.queue, 0, inbox.NewSweptCounter(prometheus.NewRegistry()), e.log)
 	// Two events, given up on before any worker ran.
 	for _, id := range []string{"evt_lost", "evt_flushed"} {
 		ev := apitest.Event{ID: id, Type: "user.upserted", At: time.Now(),
@@ -245,8 +245,8 @@ func TestSweeperEnqueuesReplaysTheQueueLost(t *testing.T) {
 	}
 	down := jobs.NewClient(asynq.RedisClientOpt{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond})
 	defer down.Close()
-	ev, err := worker.ReplayEvent(ctx, e.db, down, lost.ID)
-	if !errors.Is(err, worker.ErrReplayNotQueued) || ev.Status != storage.InboxReceived || ev.Replays != 1 {
+	ev, err := inbox.New(e.db, down).Replay(ctx, lost.ID)
+	if !errors.Is(err, inbox.ErrReplayNotQueued) || ev.Status != storage.InboxReceived || ev.Replays != 1 {
 		t.Fatalf("replay with Redis down: %+v, %v", ev, err)
 	}
 	// The second is enqueued, then Redis loses it.

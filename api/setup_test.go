@@ -26,6 +26,7 @@ import (
 	"github.com/seatsync/seatsync/webhooks"
 	"github.com/seatsync/seatsync/worker"
 	"github.com/seatsync/seatsync/worker/engine"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 // Two secrets of the "crm" source, as during a rotation.
@@ -45,6 +46,7 @@ type apiTest struct {
 	dbURL  string
 	redis  asynq.RedisClientOpt
 	queue  *jobs.Client
+	rdb    redis.UniversalClient
 	log    *slog.Logger
 	logBuf *apitest.LogBuffer
 	engine *gin.Engine
@@ -103,6 +105,7 @@ func newAPITest(t testing.TB, opts ...option) *apiTest {
 	at := &apiTest{t: t, db: db, dbURL: dbURL, redis: redisOpt, queue: jobs.NewClient(redisOpt), logBuf: &apitest.LogBuffer{}, cfg: cfg}
 	at.log = slog.New(api.WithRequestIDs(slog.NewJSONHandler(at.logBuf, &slog.HandlerOptions{Level: cfg.logLevel})))
 	rdb := redisOpt.MakeRedisClient().(redis.UniversalClient)
+	at.rdb = rdb
 
 	gin.SetMode(gin.ReleaseMode)
 	at.engine = gin.New()
@@ -111,11 +114,11 @@ func newAPITest(t testing.TB, opts ...option) *apiTest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	webhooks.NewReceiver([]webhooks.Source{{Name: "crm", Kind: "standard", Format: crm}}, worker.NewInbox(db), at.queue,
+	webhooks.NewReceiver([]webhooks.Source{{Name: "crm", Kind: "standard", Format: crm}}, inbox.New(db, at.queue), at.queue,
 		4096, webhooks.NewMetrics(prometheus.NewRegistry()), at.log).Register(at.engine)
 	api.New(api.Options{
 		DB: db, Queue: at.queue, Redis: rdb, Engine: engine.New(), Log: at.log,
-		AllowPrivateNetworks: cfg.allowPrivate, InvitationTTL: cfg.invitationTTL,
+		AllowPrivateNetworks: cfg.allowPrivate, SecretGrace: webhooks.DefaultSecretGrace, InvitationTTL: cfg.invitationTTL,
 		RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst,
 	}).Register(at.engine)
 	at.http = httptest.NewServer(at.engine)
@@ -150,7 +153,7 @@ func (at *apiTest) startWorker() {
 		SweepAfter:        time.Minute,
 		DisableAfter:      5 * 24 * time.Hour,
 		Retention:         30 * 24 * time.Hour,
-	}, at.redis, at.db, at.queue, webhooks.NewSender(15*time.Second, at.cfg.allowPrivate),
+	}, at.redis, at.rdb, at.db, at.queue, webhooks.NewSender(15*time.Second, at.cfg.allowPrivate, 10),
 		worker.NewMetrics(prometheus.NewRegistry()), at.log)
 	if err := w.Start(); err != nil {
 		at.t.Fatal(err)

@@ -37,6 +37,8 @@ const (
 	envOutboundAllowPrivate = "SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS"
 	envOutboundDisableAfter = "SEATSYNC_OUTBOUND_DISABLE_AFTER"
 	envOutboundRetention    = "SEATSYNC_OUTBOUND_RETENTION"
+	envOutboundMaxInFlight  = "SEATSYNC_OUTBOUND_MAX_IN_FLIGHT"
+	envOutboundSecretGrace  = "SEATSYNC_OUTBOUND_SECRET_GRACE"
 	envInvitationTTL        = "SEATSYNC_INVITATION_TTL"
 	envAPIRateLimit         = "SEATSYNC_API_RATE_LIMIT"
 	envAPIRateBurst         = "SEATSYNC_API_RATE_BURST"
@@ -70,6 +72,14 @@ type Config struct {
 	// OutboundRetention (SEATSYNC_OUTBOUND_RETENTION, default 720h) is how
 	// long outbound message bodies are kept for resending.
 	OutboundRetention time.Duration
+	// OutboundMaxInFlight (SEATSYNC_OUTBOUND_MAX_IN_FLIGHT, default 4, 1..1000)
+	// bounds the deliveries in flight to any one endpoint across every
+	// worker, so that a slow or dead endpoint holds at most that many
+	// worker slots. Raise it for a few fast subscribers with much traffic.
+	OutboundMaxInFlight int
+	// OutboundSecretGrace (SEATSYNC_OUTBOUND_SECRET_GRACE, default 24h,
+	// 1m..720h) is how long a rotated-out endpoint secret keeps signing.
+	OutboundSecretGrace time.Duration
 
 	// InvitationTTL (SEATSYNC_INVITATION_TTL, default 168h) is how long an
 	// invitation token can be claimed.
@@ -106,6 +116,8 @@ func defaults() *Config {
 		SweepAfter:           time.Minute,
 		OutboundDisableAfter: 5 * 24 * time.Hour,
 		OutboundRetention:    30 * 24 * time.Hour,
+		OutboundMaxInFlight:  4,
+		OutboundSecretGrace:  24 * time.Hour,
 		InvitationTTL:        7 * 24 * time.Hour,
 		APIRateLimit:         20,
 		APIRateBurst:         100,

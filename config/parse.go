@@ -85,6 +85,8 @@ func (c *Config) scalarVars() []struct {
 		{envOutboundAllowPrivate, setBool(&c.OutboundAllowPrivateNetworks)},
 		{envOutboundDisableAfter, setDuration(&c.OutboundDisableAfter)},
 		{envOutboundRetention, setDuration(&c.OutboundRetention)},
+		{envOutboundMaxInFlight, setInt(&c.OutboundMaxInFlight)},
+		{envOutboundSecretGrace, setDuration(&c.OutboundSecretGrace)},
 		{envInvitationTTL, setDuration(&c.InvitationTTL)},
 		{envAPIRateLimit, setInt(&c.APIRateLimit)},
 		{envAPIRateBurst, setInt(&c.APIRateBurst)},

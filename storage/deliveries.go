@@ -82,7 +82,9 @@ type DeliveryToSend struct {
 	MessageID string `db:"message_id"`
 	Body      []byte `db:"body"`
 	Pruned    bool   `db:"pruned"`
-	Endpoint  Endpoint
+	// CustomerExternalID is the customer the message is about, for logs.
+	CustomerExternalID string `db:"customer_external_id"`
+	Endpoint           Endpoint
 }
 
 // DeliveryForSending loads a delivery, its message and its endpoint.
@@ -90,9 +92,11 @@ func (db *DB) DeliveryForSending(ctx context.Context, id int64) (DeliveryToSend,
 	var d DeliveryToSend
 	var endpointID string
 	err := db.x.QueryRowxContext(ctx, `
-		SELECT d.id, d.status, o.message_id, convert_to(o.body::text, 'UTF8'), o.pruned_at IS NOT NULL, d.endpoint_id
-		FROM deliveries d JOIN outbox o ON o.id = d.outbox_id WHERE d.id = $1`, id).
-		Scan(&d.ID, &d.Status, &d.MessageID, &d.Body, &d.Pruned, &endpointID)
+		SELECT d.id, d.status, o.message_id, convert_to(o.body::text, 'UTF8'), o.pruned_at IS NOT NULL, d.endpoint_id,
+		       COALESCE(c.external_id, '')
+		FROM deliveries d JOIN outbox o ON o.id = d.outbox_id LEFT JOIN customers c ON c.id = o.customer_id
+		WHERE d.id = $1`, id).
+		Scan(&d.ID, &d.Status, &d.MessageID, &d.Body, &d.Pruned, &endpointID, &d.CustomerExternalID)
 	if err != nil {
 		return DeliveryToSend{}, wrapf(err, "delivery %d", id)
 	}
@@ -111,20 +115,41 @@ type Attempt struct {
 	CreatedAt  time.Time `db:"created_at"`
 }
 
-// RecordAttempt logs an attempt and moves the delivery to status (pending
-// while it will be retried). A success clears the endpoint's failing
-// streak; a failure starts it. It returns since when the endpoint has been
-// failing (nil after a success).
+// AttemptOutcome is what an attempt leads to.
+type AttemptOutcome struct {
+	// Status is the delivery's status after the attempt: pending while it
+	// will be retried.
+	Status string
+	// Disable, when not empty, disables the endpoint with this reason
+	// (a 410 Gone).
+	Disable string
+	// DisableAfter, when positive, disables the endpoint of a failed
+	// attempt whose every delivery has failed since at least Now minus
+	// DisableAfter, with DisableReason, and fails the delivery.
+	DisableAfter  time.Duration
+	DisableReason string
+	Now           time.Time
+}
+
+// AttemptRecord is what recording an attempt found.
+type AttemptRecord struct {
+	FailingSince *time.Time // since when the endpoint has been failing; nil after a success
+	Disabled     bool       // the endpoint was disabled by this attempt
+}
+
+// RecordAttempt logs an attempt and moves the delivery to o.Status. A
+// success clears the endpoint's failing streak; a failure starts it.
 //
-// A non-empty disable disables the endpoint with that reason in the same
-// transaction (a 410 Gone), so that no reader sees the delivery failed
-// while the endpoint still takes deliveries.
-func (db *DB) RecordAttempt(ctx context.Context, a Attempt, status, disable string) (failingSince *time.Time, err error) {
+// Disabling the endpoint, for a 410 Gone or for failing too long, happens
+// in the same transaction, so that no reader (and no crash) sees the
+// delivery failed while the endpoint still takes deliveries.
+func (db *DB) RecordAttempt(ctx context.Context, a Attempt, o AttemptOutcome) (rec AttemptRecord, err error) {
 	err = db.InTx(ctx, func(tx *Tx) error {
+		rec = AttemptRecord{}
 		var endpointID string
 		err := tx.x.GetContext(ctx, &endpointID, `
 			UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = now(), status = $2, updated_at = now()
-			WHERE id = $1 RETURNING endpoint_id`, a.DeliveryID, status)
+			WHERE id = $1 RETURNING endpoint_id`, a.DeliveryID, o.Status)
 		if err != nil {
 			return wrapf(err, "record attempt of delivery %d", a.DeliveryID)
 		}
@@ -133,15 +158,33 @@ func (db *DB) RecordAttempt(ctx context.Context, a Attempt, status, disable stri
 			VALUES ($1, $2, $3, $4, $5)`, a.DeliveryID, a.StatusCode, a.LatencyMS, a.Snippet, a.Error); err != nil {
 			return wrapf(err, "log attempt of delivery %d", a.DeliveryID)
 		}
-		return wrapf(tx.x.GetContext(ctx, &failingSince, `
+		if err := tx.x.GetContext(ctx, &rec.FailingSince, `
 			UPDATE webhook_endpoints
 			SET failing_since = CASE WHEN $2 THEN NULL ELSE COALESCE(failing_since, now()) END,
 			    enabled = enabled AND $3 = '',
 			    disabled_reason = CASE WHEN $3 = '' THEN disabled_reason ELSE $3 END,
 			    updated_at = CASE WHEN $3 = '' THEN updated_at ELSE now() END
-			WHERE id = $1 RETURNING failing_since`, endpointID, status == DeliveryDelivered, disable), "endpoint %s", endpointID)
+			WHERE id = $1 RETURNING failing_since`, endpointID, o.Status == DeliveryDelivered, o.Disable); err != nil {
+			return wrapf(err, "endpoint %s", endpointID)
+		}
+		rec.Disabled = o.Disable != ""
+		if o.Disable != "" || o.Status != DeliveryPending || o.DisableAfter <= 0 || rec.FailingSince == nil ||
+			o.Now.Sub(*rec.FailingSince) < o.DisableAfter {
+			return nil
+		}
+		if _, err := tx.x.ExecContext(ctx, `
+			UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1`,
+			endpointID, o.DisableReason); err != nil {
+			return wrapf(err, "disable endpoint %s", endpointID)
+		}
+		if _, err := tx.x.ExecContext(ctx, `
+			UPDATE deliveries SET status = 'failed', updated_at = now() WHERE id = $1`, a.DeliveryID); err != nil {
+			return wrapf(err, "fail delivery %d", a.DeliveryID)
+		}
+		rec.Disabled = true
+		return nil
 	})
-	return failingSince, err
+	return rec, err
 }
 
 // PruneOutbox drops the bodies of messages written before `before` that no

@@ -36,7 +36,7 @@ func TestPruneOutboxKeepsPendingBodies(t *testing.T) {
 		t.Fatalf("relay created %d deliveries, want 2", len(created))
 	}
 	ok := 200
-	if _, err := db.RecordAttempt(ctx, storage.Attempt{DeliveryID: created[0].ID, StatusCode: &ok}, storage.DeliveryDelivered, ""); err != nil {
+	if _, err := db.RecordAttempt(ctx, storage.Attempt{DeliveryID: created[0].ID, StatusCode: &ok}, storage.AttemptOutcome{Status: storage.DeliveryDelivered}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := db.PruneOutbox(ctx, time.Now().Add(time.Hour))

@@ -15,7 +15,12 @@ import (
 // ErrPrivateAddress marks a destination that outbound delivery refuses
 // unless private networks are allowed, so that a subscriber URL cannot be
 // used to reach seatsync's own network or a cloud metadata service.
-var ErrPrivateAddress = errors.New("destination is a loopback, private or link-local address")
+//
+// Its message names the setting that allows such destinations, so that
+// both a refused registration and a refused delivery attempt say how to
+// allow them.
+var ErrPrivateAddress = errors.New("destination is a loopback, private or link-local address " +
+	"(set SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true to allow it)")
 
 // maxEndpointURLLen keeps a URL usable as a column value and a log field.
 const maxEndpointURLLen = 2048

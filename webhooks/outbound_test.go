@@ -185,6 +185,9 @@ func TestCheckEndpointURL(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("CheckEndpointURL(%q, %v) = %v, want error %v", tt.url, tt.allowPrivate, err, tt.wantErr)
 			}
+			if tt.wantPrivate && !strings.Contains(err.Error(), "SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true") {
+				t.Errorf("CheckEndpointURL(%q) = %v; want it to name the setting that allows it", tt.url, err)
+			}
 			if got := errors.Is(err, ErrPrivateAddress); got != tt.wantPrivate {
 				t.Errorf("CheckEndpointURL(%q) = %v; wraps ErrPrivateAddress = %v, want %v", tt.url, err, got, tt.wantPrivate)
 			}

@@ -92,12 +92,25 @@ type Sender struct {
 	timeout time.Duration
 }
 
+// defaultIdlePerHost is the idle connection pool per host when NewSender
+// is given none.
+const defaultIdlePerHost = 16
+
 // NewSender makes a sender whose every attempt ends within timeout (15 s in
 // production; zero or less means 15 s). Unless allowPrivate, it refuses to
 // connect to loopback, private, link-local and similar addresses.
-func NewSender(timeout time.Duration, allowPrivate bool) *Sender {
+//
+// Connections are kept alive between deliveries; idlePerHost (zero or
+// less means 16) is how many idle ones are kept per host. Give it the
+// most deliveries the process makes at once (its worker concurrency), so
+// that a connection that finishes a delivery is never closed only because
+// the pool is full: several endpoints can share a host.
+func NewSender(timeout time.Duration, allowPrivate bool, idlePerHost int) *Sender {
 	if timeout <= 0 {
 		timeout = defaultSendTimeout
+	}
+	if idlePerHost <= 0 {
+		idlePerHost = defaultIdlePerHost
 	}
 	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
 	if !allowPrivate {
@@ -113,8 +126,8 @@ func NewSender(timeout time.Duration, allowPrivate bool) *Sender {
 		DialContext:            dialer.DialContext,
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           100,
-		MaxIdleConnsPerHost:    4,
+		MaxIdleConns:           max(100, idlePerHost),
+		MaxIdleConnsPerHost:    idlePerHost,
 		IdleConnTimeout:        90 * time.Second,
 		TLSHandshakeTimeout:    10 * time.Second,
 		ExpectContinueTimeout:  time.Second,
@@ -175,6 +188,8 @@ func (s *Sender) Send(ctx context.Context, m Outbound) Result {
 	// status code is what decides the outcome.
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, maxSnippet))
 	latency := time.Since(start)
+	// Reading the body to its end before closing it is what returns the
+	// connection to the pool for the next delivery.
 	_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
 	_ = resp.Body.Close()
 

@@ -118,7 +118,7 @@ func TestSend(t *testing.T) {
 			t.Parallel()
 			sk, srv := newSink(t, tt.secrets, tt.respond)
 			m := testMessage(srv.URL+"/hooks", tt.secrets...)
-			r := NewSender(5*time.Second, true).Send(t.Context(), m)
+			r := NewSender(5*time.Second, true, 0).Send(t.Context(), m)
 			if r.Err != nil {
 				t.Fatalf("Err = %v", r.Err)
 			}
@@ -170,7 +170,7 @@ func TestSendDoesNotFollowRedirects(t *testing.T) {
 		t.Run(strconv.Itoa(status), func(t *testing.T) {
 			t.Parallel()
 			_, srv := newSink(t, []string{specSecret}, answer(status, "moved", "Location", target.URL+"/elsewhere"))
-			r := NewSender(5*time.Second, true).Send(t.Context(), testMessage(srv.URL, specSecret))
+			r := NewSender(5*time.Second, true, 0).Send(t.Context(), testMessage(srv.URL, specSecret))
 			if r.Err != nil || r.StatusCode != status || r.Outcome() != Retry {
 				t.Errorf("Result = %+v, want status %d, Retry, no error", r, status)
 			}
@@ -197,7 +197,7 @@ func TestSendTimesOut(t *testing.T) {
 
 	const timeout = 200 * time.Millisecond
 	start := time.Now()
-	r := NewSender(timeout, true).Send(t.Context(), testMessage(srv.URL, specSecret))
+	r := NewSender(timeout, true, 0).Send(t.Context(), testMessage(srv.URL, specSecret))
 	took := time.Since(start)
 	if r.Err == nil || r.StatusCode != 0 || r.Outcome() != Retry {
 		t.Fatalf("Result = %+v, want a Retry with an error and no status", r)
@@ -227,7 +227,7 @@ func TestSendSlowBodyIsBounded(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
 
-	r := NewSender(300*time.Millisecond, true).Send(t.Context(), testMessage(srv.URL, specSecret))
+	r := NewSender(300*time.Millisecond, true, 0).Send(t.Context(), testMessage(srv.URL, specSecret))
 	if r.StatusCode != 200 || r.Err != nil || r.Snippet != "partial" {
 		t.Errorf("Result = %+v, want 200 with the part that came", r)
 	}
@@ -244,7 +244,7 @@ func TestSendEndlessBody(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	r := NewSender(10*time.Second, true).Send(t.Context(), testMessage(srv.URL, specSecret))
+	r := NewSender(10*time.Second, true, 0).Send(t.Context(), testMessage(srv.URL, specSecret))
 	if r.Err != nil || r.Outcome() != Delivered || r.Snippet != strings.Repeat("x", 1024) {
 		t.Errorf("Result = status %d err %v snippet %d bytes; want 200 and 1 KiB", r.StatusCode, r.Err, len(r.Snippet))
 	}
@@ -270,7 +270,7 @@ func TestSendSnippet(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, srv := newSink(t, []string{specSecret}, answer(500, tt.body))
-			r := NewSender(5*time.Second, true).Send(t.Context(), testMessage(srv.URL, specSecret))
+			r := NewSender(5*time.Second, true, 0).Send(t.Context(), testMessage(srv.URL, specSecret))
 			if r.Snippet != tt.want {
 				t.Errorf("Snippet = %q (%d bytes), want %d bytes", r.Snippet, len(r.Snippet), len(tt.want))
 			}
@@ -296,13 +296,17 @@ func TestSendRefusesPrivateAddresses(t *testing.T) {
 		{"metadata service", "http://169.254.169.254/latest/meta-data/"},
 		{"https to loopback", fmt.Sprintf("https://127.0.0.1:%d/", port)},
 	}
-	sender := NewSender(5*time.Second, false)
+	sender := NewSender(5*time.Second, false, 0)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := sender.Send(t.Context(), testMessage(tt.url, specSecret))
 			if !errors.Is(r.Err, ErrPrivateAddress) || r.StatusCode != 0 || r.Outcome() != Retry {
 				t.Errorf("Result = %+v, want a Retry wrapping ErrPrivateAddress", r)
+			}
+			// The attempt's logged error says which setting allows it.
+			if r.Err == nil || !strings.Contains(r.Err.Error(), "SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true") {
+				t.Errorf("error %v does not name the setting that allows it", r.Err)
 			}
 		})
 	}
@@ -344,7 +348,7 @@ func TestSendSignError(t *testing.T) {
 	t.Parallel()
 	_, srv := newSink(t, nil, answer(200, ""))
 	for _, secrets := range [][]string{nil, {"whsec_%%%"}} {
-		r := NewSender(time.Second, true).Send(t.Context(), testMessage(srv.URL, secrets...))
+		r := NewSender(time.Second, true, 0).Send(t.Context(), testMessage(srv.URL, secrets...))
 		if r.Err == nil || r.Outcome() != Retry {
 			t.Errorf("secrets %q: Result = %+v, want an error", secrets, r)
 		}
@@ -354,7 +358,7 @@ func TestSendSignError(t *testing.T) {
 func TestSendConcurrent(t *testing.T) {
 	t.Parallel()
 	sk, srv := newSink(t, []string{specSecret}, answer(200, "ok"))
-	sender := NewSender(5*time.Second, true)
+	sender := NewSender(5*time.Second, true, 0)
 	const n = 32
 	var wg sync.WaitGroup
 	for i := range n {
@@ -369,6 +373,42 @@ func TestSendConcurrent(t *testing.T) {
 	wg.Wait()
 	if got := len(sk.requests()); got != n {
 		t.Errorf("sink got %d requests, want %d", got, n)
+	}
+}
+
+// Deliveries reuse their connections: the answer is read to its end and
+// closed, and the idle pool keeps as many connections per host as were in
+// use at once.
+func TestSendKeepsConnectionsAlive(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, strings.Repeat("x", 4<<10)) // longer than the snippet
+	}))
+	srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	const parallel = 8
+	sender := NewSender(5*time.Second, true, parallel)
+	for round := range 5 {
+		var wg sync.WaitGroup
+		for i := range parallel {
+			wg.Go(func() {
+				m := testMessage(srv.URL, specSecret)
+				m.MessageID = fmt.Sprintf("msg_%d_%d", round, i)
+				if r := sender.Send(t.Context(), m); r.Outcome() != Delivered {
+					t.Errorf("send: %+v", r)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if n := conns.Load(); n > parallel {
+		t.Errorf("%d deliveries in rounds of %d opened %d connections, want at most %d", 5*parallel, parallel, n, parallel)
 	}
 }
 

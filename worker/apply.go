@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -12,79 +13,96 @@ import (
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/worker/engine"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 // EventHandler applies inbound events. Applying is idempotent because the
 // event's inbox row is locked and its status set in the same transaction as
-// the event's effect.
+// the event's effect (inbox.Apply).
 type EventHandler struct {
-	db      *storage.DB
+	inbox   *inbox.Inbox
 	engine  *engine.Engine
 	metrics *Metrics
 	log     *slog.Logger
 }
 
-// permanentError is an event that can never be applied, however often it is
-// retried; it is recorded on the inbox row and not retried.
-type permanentError struct{ reason string }
+// eventFailure is what becomes of an event whose attempt returned an
+// error: the one mapping of the handler's errors, used by its retry delay
+// and its error handler alike.
+type eventFailure int
 
-func (e permanentError) Error() string { return e.reason }
+const (
+	// failRetry: anything else, a database outage say; retried with
+	// asynq's backoff, which spans about a day.
+	failRetry eventFailure = iota
+	// failWait: the event refers to something no event has created yet
+	// (an order, a user); expected when providers deliver out of order, and
+	// retried soon, because the event that creates it is usually right
+	// behind.
+	failWait
+	// failPermanent: the event can never be applied; not retried.
+	failPermanent
+)
 
-func permanent(format string, args ...any) error {
-	return permanentError{reason: fmt.Sprintf(format, args...)}
+func classifyEvent(err error) eventFailure {
+	switch {
+	case errors.Is(err, asynq.SkipRetry):
+		return failPermanent
+	case errors.Is(err, storage.ErrNotFound):
+		return failWait
+	}
+	return failRetry
 }
 
-// ProcessTask implements asynq.Handler.
+// ProcessTask implements asynq.Handler. An event recorded as failed
+// because it breaks a seat rule (engine.IsRuleError) is an expected
+// outcome, not a failure of the task: it is logged once at WARN and the
+// task completes, since the inbox row already says failed and why (and is
+// what replays start from). Other events that can never be applied (a
+// payload this version cannot read) end the task without retries.
 func (h *EventHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	ev, err := jobs.ParseApplyEvent(t.Payload())
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	start := time.Now()
-	outcome, reason, err := h.applyOnce(ctx, ev)
+	res, outcome, reason, err := h.applyInbox(ctx, ev)
 	if err != nil {
 		h.metrics.observeApply(ev.Source, "error", time.Since(start))
 		return err // logged by handleError, retried with backoff
 	}
 	h.metrics.observeApply(ev.Source, outcome, time.Since(start))
-	if outcome == storage.InboxFailed {
+	taskID, _ := asynq.GetTaskID(ctx)
+	log := h.log.With("event_id", ev.EventID, "source", ev.Source, "task_id", taskID, "customer", res.customer,
+		"event_type", ev.EventType, "outcome", outcome, "duration_ms", time.Since(start).Milliseconds())
+	switch {
+	case outcome == inbox.Failed && res.ruleBroken:
+		log.Warn("inbound event breaks a seat rule; recorded as failed", "reason", reason)
+		return nil
+	case outcome == inbox.Failed:
 		return fmt.Errorf("event cannot be applied: %s: %w", reason, asynq.SkipRetry) // logged by handleError
 	}
-	taskID, _ := asynq.GetTaskID(ctx)
-	h.log.Info("inbound event processed", "event_id", ev.EventID, "source", ev.Source, "task_id", taskID,
-		"event_type", ev.EventType, "outcome", outcome, "duration_ms", time.Since(start).Milliseconds())
+	log.Info("inbound event processed")
 	return nil
 }
 
-// applyOnce applies ev unless its inbox row says it already was, and
-// returns what became of it: an inbox status, or "duplicate".
-func (h *EventHandler) applyOnce(ctx context.Context, ev jobs.ApplyEvent) (outcome, reason string, err error) {
-	err = h.db.InTx(ctx, func(tx *storage.Tx) error {
-		row, err := tx.ClaimInboxEvent(ctx, inboxEvent(ev))
-		if err != nil {
-			return err
-		}
-		if row.Status != storage.InboxReceived {
-			outcome, reason = "duplicate", ""
-			return nil
-		}
-		outcome, reason = storage.InboxApplied, ""
-		applied, err := h.apply(ctx, tx, ev)
-		var perm permanentError
-		switch {
-		case errors.As(err, &perm):
-			outcome, reason = storage.InboxFailed, perm.reason
-		case err != nil:
-			return err
-		case !applied:
-			outcome = storage.InboxStale
-		}
-		return tx.FinishInboxEvent(ctx, row.ID, outcome, reason)
+// applyInbox applies ev in the inbox's claim–apply–finish transaction and
+// returns what became of it (an inbox outcome, with a reason when failed).
+func (h *EventHandler) applyInbox(ctx context.Context, ev jobs.ApplyEvent) (res applyResult, outcome, reason string, err error) {
+	outcome, reason, err = h.inbox.Apply(ctx, ev, func(ctx context.Context, tx *storage.Tx) (bool, error) {
+		res = h.apply(ctx, tx, ev)
+		return res.applied, res.err
 	})
-	if err != nil {
-		return "", "", fmt.Errorf("apply event %s/%s: %w", ev.Source, ev.EventID, err)
+	return res, outcome, reason, err
+}
+
+// retryDelay retries an event waiting for another soon and then less
+// often; anything else backs off as asynq does by default.
+func (h *EventHandler) retryDelay(n int, err error, t *asynq.Task) time.Duration {
+	if classifyEvent(err) == failWait {
+		return min(time.Second<<min(n, 20), 10*time.Minute) + rand.N(time.Second)
 	}
-	return outcome, reason, nil
+	return asynq.DefaultRetryDelayFunc(n, err, t)
 }
 
 // handleError logs a failed attempt once and, when asynq gives up on the
@@ -93,15 +111,14 @@ func (h *EventHandler) handleError(ctx context.Context, t *asynq.Task, err error
 	taskID, _ := asynq.GetTaskID(ctx)
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	final := retried >= maxRetry || errors.Is(err, asynq.SkipRetry)
+	kind := classifyEvent(err)
+	final := retried >= maxRetry || kind == failPermanent
 	log := h.log.With("task_id", taskID, "task_type", t.Type(), "retried", retried, "final", final)
 	ev, perr := jobs.ParseApplyEvent(t.Payload())
 	if perr == nil {
 		log = log.With("event_id", ev.EventID, "source", ev.Source)
 	}
-	if errors.Is(err, storage.ErrNotFound) && !final {
-		// Expected when providers deliver out of order: the event it
-		// refers to is usually right behind.
+	if kind == failWait && !final {
 		log.Warn("task waits for an event not applied yet", "error", err)
 	} else {
 		log.Error("task failed", "error", err)
@@ -109,8 +126,7 @@ func (h *EventHandler) handleError(ctx context.Context, t *asynq.Task, err error
 	if !final || perr != nil {
 		return
 	}
-	cleanup := context.WithoutCancel(ctx)
-	if ferr := h.db.GiveUpInboxEvent(cleanup, ev.Source, ev.EventID, err.Error()); ferr != nil {
+	if ferr := h.inbox.GiveUp(context.WithoutCancel(ctx), ev, err.Error()); ferr != nil {
 		log.Error("record failed inbound event", "error", ferr)
 	}
 }

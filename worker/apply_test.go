@@ -6,20 +6,29 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/storage/storagetest"
 	"github.com/seatsync/seatsync/worker/engine"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 func newHandler(t testing.TB) (*EventHandler, *storage.DB) {
 	t.Helper()
 	db := storagetest.NewDB(t)
-	return &EventHandler{db: db, engine: engine.New(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}, db
+	return &EventHandler{inbox: inbox.New(db, nil), engine: engine.New(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}, db
+}
+
+// applyOnce is the handler's transaction without the queue.
+func (h *EventHandler) applyOnce(ctx context.Context, ev jobs.ApplyEvent) (outcome, reason string, err error) {
+	_, outcome, reason, err = h.applyInbox(ctx, ev)
+	return outcome, reason, err
 }
 
 func standardEvent(id, typ string, at time.Time, data string) jobs.ApplyEvent {
@@ -168,4 +177,70 @@ func TestCancelOfUnknownOrderIsRetried(t *testing.T) {
 	if err == nil && row.Status != storage.InboxReceived {
 		t.Errorf("inbox row %+v, want it still received (or absent)", row)
 	}
+}
+
+// A seat request that breaks a rule is an expected outcome: the task ends
+// without an error (nothing for asynq to count or archive), the inbox row
+// says failed and why, and one WARN line says so. Lines about a customer's
+// work name the customer.
+func TestRuleBreakingRequestCompletesWithAWarning(t *testing.T) {
+	t.Parallel()
+	h, db := newHandler(t)
+	var logs strings.Builder
+	var mu sync.Mutex
+	h.log = slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, nil))
+	ctx := context.Background()
+	t0 := time.Now()
+	for _, ev := range []jobs.ApplyEvent{
+		standardEvent("e0", "order.upserted", t0, `{"external_id":"sub_1","customer_external_id":"acme","lines":[{"product_id":"pro","quantity":0}]}`),
+		standardEvent("eu", "user.upserted", t0, `{"customer_external_id":"acme","external_id":"u1"}`),
+		standardEvent("e1", "seat.assign_requested", t0, `{"order_external_id":"sub_1","product_id":"pro","user_external_id":"u1"}`),
+	} {
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.ProcessTask(ctx, asynq.NewTask(jobs.TypeApplyEvent, payload)); err != nil {
+			t.Fatalf("%s: %v, want the task done", ev.EventID, err)
+		}
+	}
+	row, err := db.InboxEventByID(ctx, "crm", "e1")
+	if err != nil || row.Status != storage.InboxFailed || row.Error == "" {
+		t.Fatalf("inbox row = %+v, %v; want failed with its reason", row, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var warns, errs int
+	for line := range strings.Lines(logs.String()) {
+		var l map[string]any
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		switch l["level"] {
+		case "WARN":
+			warns++
+			if l["event_id"] != "e1" || l["reason"] != row.Error {
+				t.Errorf("warning %v, want it about e1 with its reason", l)
+			}
+		case "ERROR":
+			errs++
+		}
+		if l["event_id"] == "eu" && l["customer"] != "acme" {
+			t.Errorf("line %v does not name the customer", l)
+		}
+	}
+	if warns != 1 || errs != 0 {
+		t.Errorf("%d warnings and %d errors logged, want one warning:\n%s", warns, errs, logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

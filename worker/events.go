@@ -8,20 +8,35 @@ import (
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/webhooks"
 	"github.com/seatsync/seatsync/worker/engine"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
-// apply performs one event's effect inside tx. It reports false when the
-// event is older than the state it would overwrite (stale), and returns a
-// permanentError for an event that can never be applied.
-func (h *EventHandler) apply(ctx context.Context, tx *storage.Tx, ev jobs.ApplyEvent) (applied bool, err error) {
+// applyResult is what applying one event's effect came to.
+type applyResult struct {
+	applied    bool   // false: stale (or failed, with err)
+	err        error  // an *inbox.PermanentError for an event that can never be applied
+	ruleBroken bool   // err is a seat rule the event breaks (engine.IsRuleError)
+	customer   string // the customer the event is about, for logs, when it names one
+}
+
+// apply performs one event's effect inside tx.
+func (h *EventHandler) apply(ctx context.Context, tx *storage.Tx, ev jobs.ApplyEvent) applyResult {
 	env, err := webhooks.Decode(ev.Kind, ev.Source, ev.Payload)
 	if errors.Is(err, webhooks.ErrUnknownType) {
-		return false, permanent("event type %q is not supported by this version", ev.EventType)
+		return applyResult{err: inbox.Permanent("event type %q is not supported by this version", ev.EventType)}
 	}
 	if err != nil {
-		return false, permanent("%v", err)
+		return applyResult{err: inbox.Permanent("%v", err)}
 	}
-	return h.applyCommand(ctx, tx, env)
+	res := applyResult{customer: customerOf(env.Command)}
+	res.applied, res.err = h.applyCommand(ctx, tx, env)
+	// A rule a seat request breaks can never be satisfied by retrying; a
+	// line or user that does not exist yet may still be on the way.
+	// The inbox reason leads with the rule's code, then says it in words.
+	if rule := engine.Rule(res.err); rule != nil && isSeatRequest(env.Command) {
+		res.applied, res.err, res.ruleBroken = false, inbox.Permanent("%v: %v", rule, res.err), true
+	}
+	return res
 }
 
 func (h *EventHandler) applyCommand(ctx context.Context, tx *storage.Tx, env webhooks.Envelope) (bool, error) {
@@ -54,21 +69,45 @@ func (h *EventHandler) applyCommand(ctx context.Context, tx *storage.Tx, env web
 		// An unknown order is retried: its creation may still be on the way.
 		return h.engine.CancelOrder(ctx, tx, c.ExternalID, at)
 	case webhooks.SeatAssignRequested:
-		return h.request(h.engine.Assign(ctx, tx, c.OrderExternalID, c.ProductID, "", c.UserExternalID))
+		err := h.engine.Assign(ctx, tx, c.OrderExternalID, c.ProductID, "", c.UserExternalID)
+		return err == nil, err
 	case webhooks.SeatUnassignRequested:
-		return h.request(h.engine.Unassign(ctx, tx, c.OrderExternalID, c.ProductID, c.UserExternalID))
+		err := h.engine.Unassign(ctx, tx, c.OrderExternalID, c.ProductID, c.UserExternalID)
+		return err == nil, err
 	}
-	return false, permanent("event type %q is not supported by this version", env.Type)
+	return false, inbox.Permanent("event type %q is not supported by this version", env.Type)
 }
 
-// request turns the outcome of a seat request into the event's outcome: a
-// rule the request breaks can never be satisfied by retrying; a line or
-// user that does not exist yet may still be on the way.
-func (h *EventHandler) request(err error) (bool, error) {
-	if rule := engine.Rule(err); rule != nil {
-		return false, permanent("%v: %v", rule, err)
+func isSeatRequest(cmd any) bool {
+	switch cmd.(type) {
+	case webhooks.SeatAssignRequested, webhooks.SeatUnassignRequested:
+		return true
 	}
-	return err == nil, err
+	return false
+}
+
+// customerOf names the customer an event is about for log lines: its
+// external id, or the provider's id when the event names the customer
+// only that way. Events that name only an order have none to give.
+func customerOf(cmd any) string {
+	var externalID string
+	var p webhooks.ProviderRef
+	switch c := cmd.(type) {
+	case webhooks.CustomerUpserted:
+		return c.ExternalID
+	case webhooks.UserUpserted:
+		externalID, p = c.CustomerExternalID, c.Customer
+	case webhooks.UserDeactivated:
+		externalID, p = c.CustomerExternalID, c.Customer
+	case webhooks.UserGroupChanged:
+		externalID, p = c.CustomerExternalID, c.Customer
+	case webhooks.OrderUpserted:
+		externalID, p = c.CustomerExternalID, c.Customer
+	}
+	if externalID == "" && p.ID != "" {
+		return p.Provider + ":" + p.ID
+	}
+	return externalID
 }
 
 func customerRef(externalID string, p webhooks.ProviderRef) storage.CustomerRef {

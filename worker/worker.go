@@ -1,26 +1,27 @@
-// Package worker runs the asynq server that applies queued work to
-// Postgres and delivers outbound webhooks: one handler per task type (the
-// seat rules themselves live in worker/engine), the sweeper that
-// re-enqueues anything the queue lost, and the relay from the outbox to
-// delivery tasks.
+// Package worker runs the asynq server that applies queued work: a table
+// of task types, each with its handler, error handler and retry delay;
+// the handler that applies inbound events through the seat engine
+// (worker/engine) inside the inbox's claim–apply–finish transaction
+// (worker/inbox); and, in the background, the inbox sweeper and the
+// outbox relay (worker/delivery).
 package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/webhooks"
+	"github.com/seatsync/seatsync/worker/delivery"
 	"github.com/seatsync/seatsync/worker/engine"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 // Options tune the worker.
@@ -38,46 +39,75 @@ type Options struct {
 	DisableAfter time.Duration
 	// Retention is how long outbound message bodies are kept (for resends).
 	Retention time.Duration
+	// MaxInFlightPerEndpoint bounds concurrent deliveries to one endpoint;
+	// zero means delivery.DefaultMaxInFlight.
+	MaxInFlightPerEndpoint int
 }
 
 // relayInterval is how often the relay looks for new outbox rows: the
 // delay a subscriber sees on top of the event's own.
 const relayInterval = 100 * time.Millisecond
 
+// taskType is how the worker runs one type of task.
+type taskType struct {
+	handler asynq.Handler
+	// onError logs a failed attempt once and records a final one.
+	onError func(ctx context.Context, t *asynq.Task, err error)
+	// retryDelay is how long after a failed attempt the next one comes.
+	retryDelay func(n int, err error, t *asynq.Task) time.Duration
+}
+
 // Worker is the asynq server with its handlers, the inbox sweeper and the
 // outbox relay.
 type Worker struct {
 	srv     *asynq.Server
 	mux     *asynq.ServeMux
-	sweeper *Sweeper
-	relay   *Relay
+	sweeper *inbox.Sweeper
+	relay   *delivery.Relay
 	opts    Options
 
 	stop       context.CancelFunc
 	background sync.WaitGroup
 }
 
-// New wires the handlers. Nothing runs until Start.
-func New(opts Options, redis asynq.RedisConnOpt, db *storage.DB, queue *jobs.Client, sender *webhooks.Sender, m *Metrics, log *slog.Logger) *Worker {
-	events := &EventHandler{db: db, engine: engine.New(), metrics: m, log: log}
-	rdb, _ := redis.MakeRedisClient().(goredis.UniversalClient)
-	deliveries := &DeliveryHandler{db: db, sender: sender, slots: endpointSlots{rdb: rdb, max: maxInFlightPerEndpoint},
-		disableAfter: opts.DisableAfter, metrics: m, log: log, now: time.Now}
-	srv := asynq.NewServer(redis, asynq.Config{
+// New wires the handlers. Nothing runs until Start. rdb is the process's
+// shared Redis client (for the per-endpoint delivery slots); the worker
+// does not close it.
+func New(opts Options, redisOpt asynq.RedisConnOpt, rdb redis.UniversalClient, db *storage.DB, queue *jobs.Client,
+	sender *webhooks.Sender, m *Metrics, log *slog.Logger) *Worker {
+	events := &EventHandler{inbox: inbox.New(db, queue), engine: engine.New(), metrics: m, log: log}
+	deliveries := delivery.NewHandler(db, sender, rdb, delivery.Options{
+		MaxInFlight: opts.MaxInFlightPerEndpoint, DisableAfter: opts.DisableAfter,
+	}, m.delivery, log)
+	tasks := map[string]taskType{
+		jobs.TypeApplyEvent: {handler: events, onError: events.handleError, retryDelay: events.retryDelay},
+		jobs.TypeDeliver:    {handler: deliveries, onError: deliveries.HandleError, retryDelay: delivery.RetryDelay},
+	}
+	mux := asynq.NewServeMux()
+	for typ, tt := range tasks {
+		mux.Handle(typ, tt.handler)
+	}
+	srv := asynq.NewServer(redisOpt, asynq.Config{
 		Concurrency:       opts.Concurrency,
 		Queues:            jobs.Queues,
 		TaskCheckInterval: opts.TaskCheckInterval,
 		ShutdownTimeout:   opts.ShutdownTimeout,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
-			if t.Type() == jobs.TypeDeliver {
-				deliveries.handleError(ctx, t, err)
+			if tt, ok := tasks[t.Type()]; ok {
+				tt.onError(ctx, t, err)
 				return
 			}
-			events.handleError(ctx, t, err)
+			log.Error("task of unknown type failed", "task_type", t.Type(), "error", err)
 		}),
-		RetryDelayFunc: retryDelay,
-		// Waiting for a busy endpoint is not a failed attempt.
-		IsFailure: func(err error) bool { return !errors.Is(err, errEndpointBusy) },
+		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
+			if tt, ok := tasks[t.Type()]; ok {
+				return tt.retryDelay(n, err, t)
+			}
+			return asynq.DefaultRetryDelayFunc(n, err, t)
+		},
+		// asynq asks without the task: only delivery has an error that is
+		// not a failure (waiting for a busy endpoint).
+		IsFailure: delivery.IsFailure,
 		// Retries of events that wait for another event are due within
 		// seconds; asynq's default 5 s check would add to every one.
 		DelayedTaskCheckInterval: time.Second,
@@ -86,14 +116,11 @@ func New(opts Options, redis asynq.RedisConnOpt, db *storage.DB, queue *jobs.Cli
 		// warnings would repeat them.
 		LogLevel: asynq.ErrorLevel,
 	})
-	mux := asynq.NewServeMux()
-	mux.Handle(jobs.TypeApplyEvent, events)
-	mux.Handle(jobs.TypeDeliver, deliveries)
 	return &Worker{
 		srv:     srv,
 		mux:     mux,
-		sweeper: NewSweeper(db, queue, opts.SweepAfter, m, log),
-		relay:   NewRelay(db, queue, log),
+		sweeper: inbox.NewSweeper(db, queue, opts.SweepAfter, m.swept, log),
+		relay:   delivery.NewRelay(db, queue, log),
 		opts:    opts,
 	}
 }
@@ -127,20 +154,6 @@ func (w *Worker) Shutdown() {
 	}
 	w.srv.Shutdown()
 	w.background.Wait()
-}
-
-// retryDelay retries an event that refers to something no event has
-// created yet (an order, a user) soon and then less often, because the
-// event that creates it is usually right behind; anything else backs off
-// as asynq does by default.
-func retryDelay(n int, err error, t *asynq.Task) time.Duration {
-	if t.Type() == jobs.TypeDeliver {
-		return deliveryRetryDelay(n, err)
-	}
-	if errors.Is(err, storage.ErrNotFound) {
-		return min(time.Second<<min(n, 20), 10*time.Minute) + rand.N(time.Second)
-	}
-	return asynq.DefaultRetryDelayFunc(n, err, t)
 }
 
 // asynqLogger sends asynq's own messages through slog.

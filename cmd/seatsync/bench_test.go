@@ -16,7 +16,7 @@ import (
 
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	outbound "github.com/seatsync/seatsync/worker/delivery"
 )
 
 // The receive path (verify, inbox insert, enqueue) is measured next to its
@@ -130,7 +130,7 @@ func BenchmarkDelivery(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	relay := worker.NewRelay(s.d.db, s.d.queue, s.d.log)
+	relay := outbound.NewRelay(s.d.db, s.d.queue, s.d.log)
 	for {
 		n, err := relay.RelayOnce(ctx)
 		if err != nil {

@@ -62,7 +62,7 @@ type deps struct {
 	log     *slog.Logger
 	db      *storage.DB
 	redis   asynq.RedisConnOpt
-	rdb     redis.UniversalClient // for readiness checks
+	rdb     redis.UniversalClient // shared: readiness checks, rate limits, delivery slots
 	queue   *jobs.Client
 	reg     *prometheus.Registry
 	closers []func() error

@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/seatsync/seatsync/api"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/webhooks"
 )
@@ -54,7 +53,7 @@ func endpointCommand(fs *flag.FlagSet) func(context.Context, *environment, []str
 		defer d.close()
 		switch action {
 		case "create":
-			types, err := api.CheckEndpoint(*url, eventTypes, d.cfg.OutboundAllowPrivateNetworks)
+			types, err := webhooks.CheckEndpoint(*url, eventTypes, d.cfg.OutboundAllowPrivateNetworks)
 			if err != nil {
 				return fmt.Errorf("%w: %w", errUsage, err)
 			}
@@ -77,7 +76,7 @@ func endpointCommand(fs *flag.FlagSet) func(context.Context, *environment, []str
 			if err != nil {
 				return err
 			}
-			e, err := d.db.RotateEndpointSecret(ctx, rest[0], secret, api.SecretGrace)
+			e, err := d.db.RotateEndpointSecret(ctx, rest[0], secret, d.cfg.OutboundSecretGrace)
 			if err != nil {
 				return err
 			}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 // eventsListPage is how many events `events list` reads at a time.
@@ -106,11 +106,11 @@ func listEvents(ctx context.Context, env *environment, db *storage.DB, f storage
 func replayEvents(ctx context.Context, env *environment, d *deps, ids []int64) error {
 	var errs []error
 	for _, id := range ids {
-		ev, err := worker.ReplayEvent(ctx, d.db, d.queue, id)
+		ev, err := inbox.New(d.db, d.queue).Replay(ctx, id)
 		switch {
 		case err == nil:
 			fmt.Fprintf(env.stdout, "Replayed event %d (%s %s %s), replay %d: enqueued\n", ev.ID, ev.Source, ev.EventID, ev.EventType, ev.Replays)
-		case errors.Is(err, worker.ErrReplayNotQueued):
+		case errors.Is(err, inbox.ErrReplayNotQueued):
 			fmt.Fprintf(env.stdout, "Replayed event %d (%s %s %s), replay %d: not enqueued (%v); the worker's sweep will enqueue it\n",
 				ev.ID, ev.Source, ev.EventID, ev.EventType, ev.Replays, err)
 		default:

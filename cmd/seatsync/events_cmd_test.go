@@ -11,7 +11,7 @@ import (
 
 	"github.com/seatsync/seatsync/api/apitest"
 	"github.com/seatsync/seatsync/storage"
-	"github.com/seatsync/seatsync/worker"
+	"github.com/seatsync/seatsync/worker/inbox"
 )
 
 // TestEventsCommand drives `seatsync events` as an operator would: list the
@@ -59,7 +59,7 @@ func TestEventsCommand(t *testing.T) {
 	stale := s.sendAndWait("evt_stale", "user.upserted", time.Now().Add(-time.Hour),
 		`{"customer_external_id":"acme","external_id":"u1","email":"old@acme.test"}`)
 	out, err = cli("replay", id, inboxID(stale))
-	if !errors.Is(err, worker.ErrNotReplayable) || !strings.Contains(out, "Event "+id+" not replayed") ||
+	if !errors.Is(err, inbox.ErrNotReplayable) || !strings.Contains(out, "Event "+id+" not replayed") ||
 		!strings.Contains(out, "Replayed event "+inboxID(stale)) {
 		t.Errorf("replay of an applied and a stale event: %v\n%s", err, out)
 	}

@@ -46,7 +46,7 @@ func (d *deps) mainRouter(sources []webhooks.Source) *gin.Engine {
 	seats := engine.New()
 	api.New(api.Options{
 		DB: d.db, Queue: d.queue, Redis: d.rdb, Engine: seats, Log: d.log,
-		AllowPrivateNetworks: d.cfg.OutboundAllowPrivateNetworks, InvitationTTL: d.cfg.InvitationTTL,
+		AllowPrivateNetworks: d.cfg.OutboundAllowPrivateNetworks, SecretGrace: d.cfg.OutboundSecretGrace, InvitationTTL: d.cfg.InvitationTTL,
 		RateLimit: d.cfg.APIRateLimit, RateBurst: d.cfg.APIRateBurst,
 	}).Register(r)
 	// SCIM tokens share the API keys' rate settings: an identity provider

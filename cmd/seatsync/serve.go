@@ -65,7 +65,10 @@ func (d *deps) newWorker() *worker.Worker {
 		SweepAfter:        d.cfg.SweepAfter,
 		DisableAfter:      d.cfg.OutboundDisableAfter,
 		Retention:         d.cfg.OutboundRetention,
-	}, d.redis, d.db, d.queue, webhooks.NewSender(15*time.Second, d.cfg.OutboundAllowPrivateNetworks),
+
+		MaxInFlightPerEndpoint: d.cfg.OutboundMaxInFlight,
+	}, d.redis, d.rdb, d.db, d.queue,
+		webhooks.NewSender(15*time.Second, d.cfg.OutboundAllowPrivateNetworks, d.cfg.WorkerConcurrency),
 		worker.NewMetrics(d.reg), d.log)
 }
 

@@ -1,9 +1,11 @@
-package worker
+package inbox
 
 import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
@@ -22,13 +24,24 @@ type Sweeper struct {
 	db    *storage.DB
 	queue *jobs.Client
 	after time.Duration
-	m     *Metrics
+	swept prometheus.Counter
 	log   *slog.Logger
 }
 
-// NewSweeper re-enqueues events still unapplied `after` they were received.
-func NewSweeper(db *storage.DB, queue *jobs.Client, after time.Duration, m *Metrics, log *slog.Logger) *Sweeper {
-	return &Sweeper{db: db, queue: queue, after: after, m: m, log: log}
+// NewSweeper re-enqueues events still unapplied `after` they were
+// received, and counts them in swept.
+func NewSweeper(db *storage.DB, queue *jobs.Client, after time.Duration, swept prometheus.Counter, log *slog.Logger) *Sweeper {
+	return &Sweeper{db: db, queue: queue, after: after, swept: swept, log: log}
+}
+
+// NewSweptCounter registers seatsync_inbox_swept_total with reg.
+func NewSweptCounter(reg prometheus.Registerer) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "seatsync_inbox_swept_total",
+		Help: "Inbound events the sweeper put back on the queue because they were recorded but never applied.",
+	})
+	reg.MustRegister(c)
+	return c
 }
 
 // Run sweeps every interval until ctx ends.
@@ -62,7 +75,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 			return err
 		}
 		for _, row := range rows {
-			outcome, err := s.queue.EnqueueApplyEvent(ctx, applyEvent(row))
+			outcome, err := s.queue.EnqueueApplyEvent(ctx, Task(row))
 			if err != nil {
 				return err
 			}
@@ -75,6 +88,6 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	s.m.swept.Add(float64(added))
+	s.swept.Add(float64(added))
 	return added, nil
 }

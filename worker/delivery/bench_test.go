@@ -1,0 +1,162 @@
+package delivery_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/seatsync/seatsync/jobs"
+	"github.com/seatsync/seatsync/worker/delivery"
+)
+
+// The delivery benchmarks run the handler under an asynq server of the
+// worker's shape (concurrency 10) against local sinks; .ci/perf-delivery
+// runs them with BenchmarkBaselineAsynqNoopDrain in the same run and
+// reports the ratios. Absolute figures drift between runs and machines;
+// the ratios are what to compare.
+
+const benchConcurrency = 10
+
+// BenchmarkBaselineAsynqNoopDrain is the queue's own floor: how fast a
+// server of the same shape drains outbound tasks whose handler does
+// nothing.
+func BenchmarkBaselineAsynqNoopDrain(b *testing.B) {
+	_, bb := setup(b, delivery.Options{})
+	client := asynq.NewClient(bb.redis)
+	defer client.Close()
+	payload := make([]byte, 120) // the size of a delivery task's payload
+	for i := range b.N {
+		if _, err := client.Enqueue(asynq.NewTask(jobs.TypeDeliver, payload, asynq.TaskID(fmt.Sprint(i)), asynq.Queue(jobs.QueueOutbound))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var done atomic.Int64
+	all := make(chan struct{})
+	srv := asynq.NewServer(bb.redis, asynq.Config{Concurrency: benchConcurrency, Queues: jobs.Queues,
+		TaskCheckInterval: 10 * time.Millisecond, LogLevel: asynq.FatalLevel})
+	b.ResetTimer()
+	err := srv.Start(asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
+		if done.Add(1) == int64(b.N) {
+			close(all)
+		}
+		return nil
+	}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	<-all
+	b.StopTimer()
+	srv.Shutdown()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+}
+
+// BenchmarkDeliveryOneSink drains b.N queued deliveries to one healthy
+// local sink: load, sign, send, log the attempt, within the endpoint's
+// in-flight limit (the default, 4).
+func BenchmarkDeliveryOneSink(b *testing.B) {
+	benchmarkOneSink(b, delivery.Options{})
+}
+
+// BenchmarkDeliveryOneSinkInFlight10 is the same with the limit raised to
+// the worker's concurrency (SEATSYNC_OUTBOUND_MAX_IN_FLIGHT=10).
+func BenchmarkDeliveryOneSinkInFlight10(b *testing.B) {
+	benchmarkOneSink(b, delivery.Options{MaxInFlight: benchConcurrency})
+}
+
+func benchmarkOneSink(b *testing.B, o delivery.Options) {
+	_, bb := setup(b, o)
+	var got atomic.Int64
+	all := make(chan struct{})
+	sk := newSink(b, func(string, int, http.ResponseWriter) int {
+		if got.Add(1) == int64(b.N) {
+			close(all)
+		}
+		return http.StatusOK
+	})
+	bb.endpoint(sk.srv.URL)
+	bb.publish(b.N)
+	b.ResetTimer()
+	bb.start(benchConcurrency)
+	<-all
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+// BenchmarkFanOut50 publishes one message at a time to 50 endpoints and
+// waits until all 50 have it; it reports the p99 of the delay from the
+// message's relay to its arrival at each endpoint.
+func BenchmarkFanOut50(b *testing.B) {
+	benchmarkFanOut(b, false)
+}
+
+// BenchmarkFanOut50OneHanging is BenchmarkFanOut50 with the 50th endpoint
+// never answering (each attempt times out after 15 s): the p99 of the 49
+// others is the figure to compare with BenchmarkFanOut50's.
+func BenchmarkFanOut50OneHanging(b *testing.B) {
+	benchmarkFanOut(b, true)
+}
+
+func benchmarkFanOut(b *testing.B, oneHanging bool) {
+	_, bb := setup(b, delivery.Options{})
+	bb.start(benchConcurrency)
+	var mu sync.Mutex
+	arrived := map[string][]time.Time{}
+	signal := make(chan struct{}, 1)
+	sk := newSink(b, func(id string, _ int, _ http.ResponseWriter) int {
+		mu.Lock()
+		arrived[id] = append(arrived[id], time.Now())
+		mu.Unlock()
+		select {
+		case signal <- struct{}{}:
+		default:
+		}
+		return http.StatusOK
+	})
+	healthy := 50
+	if oneHanging {
+		healthy = 49
+		bb.endpoint(newHangingSink(b).srv.URL)
+	}
+	for i := range healthy {
+		bb.endpoint(fmt.Sprintf("%s/e%d", sk.srv.URL, i))
+	}
+	var latencies []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		msg := bb.publish(1)[0]
+		for {
+			mu.Lock()
+			n := len(arrived[msg])
+			mu.Unlock()
+			if n >= healthy {
+				break
+			}
+			select {
+			case <-signal:
+			case <-time.After(time.Minute):
+				b.Fatalf("message %s reached %d of %d endpoints in a minute", msg, n, healthy)
+			}
+		}
+		mu.Lock()
+		for _, at := range arrived[msg] {
+			latencies = append(latencies, at.Sub(start))
+		}
+		mu.Unlock()
+	}
+	b.StopTimer()
+	slices.Sort(latencies)
+	p := func(q float64) float64 {
+		return float64(latencies[min(len(latencies)-1, int(q*float64(len(latencies))))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(p(0.50), "p50_ms")
+	b.ReportMetric(p(0.99), "p99_ms")
+	b.ReportMetric(0, "ns/op")
+}
