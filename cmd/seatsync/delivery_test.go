@@ -245,6 +245,8 @@ func TestDeliveryLimitsFromConfiguration(t *testing.T) {
 // once the task's lease expires another worker delivers it (at least once,
 // so the subscriber may see the message twice, under one webhook-id).
 func TestWorkerKilledMidDelivery(t *testing.T) {
+	// Mostly a wait for asynq's lease to run out: it runs beside the rest.
+	t.Parallel()
 	s := newStack(t, allowPrivate)
 	inFlight, unblock := make(chan struct{}), make(chan struct{})
 	var once sync.Once
