@@ -38,15 +38,6 @@ func (tx *Tx) DeleteAutoAssign(ctx context.Context, customerID, productID string
 	return nil
 }
 
-// AutoAssigns lists a customer's mappings by product.
-func (tx *Tx) AutoAssigns(ctx context.Context, customerID string) ([]AutoAssign, error) {
-	var m []AutoAssign
-	err := tx.x.SelectContext(ctx, &m, `
-		SELECT customer_id, product_id, COALESCE(group_name, '') AS group_name, created_at
-		FROM auto_assign WHERE customer_id = $1 ORDER BY product_id`, customerID)
-	return m, wrapf(err, "auto-assign of customer %s", customerID)
-}
-
 // Wait puts a user at the back of the waiting list for a product; waiting
 // again keeps their place.
 func (tx *Tx) Wait(ctx context.Context, customerID, productID, userID string) error {
@@ -77,14 +68,6 @@ func (tx *Tx) Waiting(ctx context.Context, customerID, productID string) ([]stri
 	err := tx.x.SelectContext(ctx, &ids, `
 		SELECT user_id FROM waiting_list WHERE customer_id = $1 AND product_id = $2 ORDER BY id`, customerID, productID)
 	return ids, wrapf(err, "waiting list of %s", productID)
-}
-
-// IsWaiting reports whether a user waits for a product.
-func (tx *Tx) IsWaiting(ctx context.Context, customerID, productID, userID string) (bool, error) {
-	var ok bool
-	err := tx.x.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM waiting_list
-		WHERE customer_id = $1 AND product_id = $2 AND user_id = $3)`, customerID, productID, userID)
-	return ok, wrapf(err, "waiting list")
 }
 
 // NextWaiting returns, first come first served, the users waiting for the

@@ -18,13 +18,6 @@ type OutboxMessage struct {
 	CreatedAt  time.Time `db:"created_at"`
 }
 
-// NextSequence advances a line's event counter; the caller holds the line lock.
-func (tx *Tx) NextSequence(ctx context.Context, lineID string) (int64, error) {
-	var seq int64
-	err := tx.x.GetContext(ctx, &seq, `UPDATE order_lines SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence`, lineID)
-	return seq, wrapf(err, "next sequence of line %s", lineID)
-}
-
 // AppendOutbox writes one outbound event in the caller's transaction, so
 // the event exists exactly when the change it reports does.
 func (tx *Tx) AppendOutbox(ctx context.Context, eventType, customerID, lineID string, sequence int64, body any) error {

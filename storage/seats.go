@@ -95,14 +95,6 @@ func (tx *Tx) lockLines(ctx context.Context, where string, args ...any) ([]Line,
 	return lines, nil
 }
 
-// LineCounts reads a locked line's counters again, after this transaction
-// changed its seats.
-func (tx *Tx) LineCounts(ctx context.Context, line *Line) error {
-	err := tx.x.QueryRowxContext(ctx, `SELECT quantity, live, assigned, invited FROM order_lines WHERE id = $1`, line.ID).
-		Scan(&line.Quantity, &line.Live, &line.Assigned, &line.Invited)
-	return wrapf(err, "counters of line %s", line.ID)
-}
-
 // SeatsByID returns the live seats among ids on the given lines (all of an
 // order's lines, say), in creation order. Ids that are no live seat of
 // those lines, malformed ones included, are left out.
