@@ -12,9 +12,10 @@ import (
 
 // preparedTx runs a transaction's statements as prepared statements, each
 // prepared once per connection and kept: the seat engine's statements are
-// few and run on every event, and parsing and planning them anew each time
-// was a third of an event's cost (BenchmarkApplyUserEvent: 2.1 → 1.6 ms
-// alone, 1.0 → 0.68 ms with 16 at once).
+// few and run on every event, and parsing them anew each time was a tenth
+// of an event's cost (BenchmarkApplyUserEvent: 2.1 → 1.8 ms alone, 1.0 →
+// 0.9 ms with 16 at once). Postgres still plans each execution for its
+// parameters (plan_cache_mode, see withSessionDefaults).
 //
 // Two kinds of statement run unprepared: those reading `*`, whose result
 // type a migration could change under a plan Postgres keeps ("cached plan
