@@ -261,3 +261,23 @@ func TestConcurrentClaimsAPI(t *testing.T) {
 	}
 	f.invariants()
 }
+
+// Once the worker's sweep has expired an invitation, its seat is free and
+// the claim page still says expired, not ended.
+func TestClaimAfterExpirySweep(t *testing.T) {
+	t.Parallel()
+	f := newInvitationsAPI(t)
+	s0 := f.seats[0]
+	token := invitationToken(t, f.invite(s0, "jane@acme.test"))
+	ctx := context.Background()
+	n, err := engine.New().ExpireInvitations(ctx, f.db, time.Now().Add(2*time.Minute), 100)
+	if err != nil || n != 1 {
+		t.Fatalf("sweep expired %d (%v), want 1", n, err)
+	}
+	f.wantGone(token, http.StatusGone, "invitation_expired", "")
+	seat := f.must(http.StatusOK, http.MethodGet, "/v1/orders/sub_1/seats/"+s0, "")
+	if seat["status"] != "unassigned" || seat["invited_email"] != nil {
+		t.Errorf("seat after the sweep = %v, want it free", seat)
+	}
+	f.invariants()
+}

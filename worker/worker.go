@@ -2,8 +2,8 @@
 // of task types, each with its handler, error handler and retry delay;
 // the handler that applies inbound events through the seat engine
 // (worker/engine) inside the inbox's claim–apply–finish transaction
-// (worker/inbox); and, in the background, the inbox sweeper and the
-// outbox relay (worker/delivery).
+// (worker/inbox); and, in the background, the inbox sweeper, the
+// outbox relay (worker/delivery) and the sweep that expires invitations.
 package worker
 
 import (
@@ -64,6 +64,7 @@ type Worker struct {
 	mux     *asynq.ServeMux
 	sweeper *inbox.Sweeper
 	relay   *delivery.Relay
+	expiry  *invitationSweep
 	opts    Options
 
 	stop       context.CancelFunc
@@ -75,7 +76,8 @@ type Worker struct {
 // does not close it.
 func New(opts Options, redisOpt asynq.RedisConnOpt, rdb redis.UniversalClient, db *storage.DB, queue *jobs.Client,
 	sender *webhooks.Sender, m *Metrics, log *slog.Logger) *Worker {
-	events := &EventHandler{inbox: inbox.New(db, queue), engine: engine.New(), metrics: m, log: log}
+	eng := engine.New()
+	events := &EventHandler{inbox: inbox.New(db, queue), engine: eng, metrics: m, log: log}
 	deliveries := delivery.NewHandler(db, sender, rdb, delivery.Options{
 		MaxInFlight: opts.MaxInFlightPerEndpoint, DisableAfter: opts.DisableAfter,
 	}, m.delivery, log)
@@ -121,6 +123,7 @@ func New(opts Options, redisOpt asynq.RedisConnOpt, rdb redis.UniversalClient, d
 		mux:     mux,
 		sweeper: inbox.NewSweeper(db, queue, opts.SweepAfter, m.swept, log),
 		relay:   delivery.NewRelay(db, queue, log),
+		expiry:  &invitationSweep{db: db, engine: eng, log: log},
 		opts:    opts,
 	}
 }
@@ -132,7 +135,7 @@ func (w *Worker) Start() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
-	w.background.Add(2)
+	w.background.Add(3)
 	go func() {
 		defer w.background.Done()
 		w.sweeper.Run(ctx, w.opts.SweepInterval)
@@ -141,11 +144,15 @@ func (w *Worker) Start() error {
 		defer w.background.Done()
 		w.relay.Run(ctx, relayInterval, w.opts.SweepInterval, w.opts.SweepAfter, w.opts.Retention)
 	}()
+	go func() {
+		defer w.background.Done()
+		w.expiry.run(ctx, w.opts.SweepInterval)
+	}()
 	return nil
 }
 
 // Shutdown stops taking tasks, waits for in-flight ones up to the shutdown
-// timeout (unfinished ones return to the queue) and stops the sweeper and
+// timeout (unfinished ones return to the queue) and stops the sweepers and
 // the relay.
 func (w *Worker) Shutdown() {
 	w.srv.Stop()

@@ -35,6 +35,9 @@ const (
 	// ReasonInvitationRevoked is an invitation withdrawn before anyone
 	// claimed it.
 	ReasonInvitationRevoked = "invitation_revoked"
+	// ReasonInvitationExpired is an invitation nobody claimed before its
+	// expiry, freed by the worker's sweep.
+	ReasonInvitationExpired = "invitation_expired"
 )
 
 // ReconcileOrder brings every line of an order in line with its quantity

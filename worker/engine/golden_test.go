@@ -39,6 +39,12 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 	if err := c.claim(inv.Token, "u_43"); err != nil {
 		t.Fatal(err)
 	}
+	// An invitation nobody claims expires: the sweep frees its seat.
+	c.unassign("u_43")
+	expiring := c.mustInvite(seat, "jane@acme.test")
+	if n := c.sweep(expiring.ExpiresAt); n != 1 {
+		t.Fatalf("sweep expired %d invitations, want 1", n)
+	}
 
 	msgs, err := c.db.OutboxMessages(context.Background(), 0, 100)
 	if err != nil {
@@ -46,8 +52,8 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, m := range msgs {
-		// A withdrawn invitation's seat.revoked names an email, not a
-		// user: a shape of its own.
+		// A withdrawn or expired invitation's seat.revoked names an
+		// email, not a user: a shape of its own.
 		var body struct {
 			Data struct {
 				Reason string `json:"reason"`
@@ -57,8 +63,8 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := m.EventType
-		if body.Data.Reason == ReasonInvitationRevoked {
-			name += "." + ReasonInvitationRevoked
+		if body.Data.Reason == ReasonInvitationRevoked || body.Data.Reason == ReasonInvitationExpired {
+			name += "." + body.Data.Reason
 		}
 		if seen[name] {
 			continue
@@ -90,7 +96,8 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 		}
 	}
 	for _, typ := range []string{"seat.pool_updated", "seat.assigned", "seat.revoked", "user.deactivated",
-		"seat.invited", "seat.claimed", "seat.revoked." + ReasonInvitationRevoked} {
+		"seat.invited", "seat.claimed", "seat.revoked." + ReasonInvitationRevoked,
+		"seat.revoked." + ReasonInvitationExpired} {
 		if !seen[typ] {
 			t.Errorf("the scenario wrote no %s event", typ)
 		}

@@ -75,6 +75,10 @@ func CheckInvitation(inv InvitationView, now time.Time) error {
 	switch {
 	case inv.Ended && inv.EndReason == invitationClaimed:
 		return broke(ErrInvitationUsed, "the invitation to seat %s was claimed already", inv.SeatID)
+	case inv.Ended && inv.EndReason == ReasonInvitationExpired:
+		// The sweep ended it because its time was up: to the visitor it
+		// expired, as it did before the sweep came.
+		return broke(ErrInvitationExpired, "the invitation to seat %s expired at %s", inv.SeatID, inv.ExpiresAt.UTC().Format(time.RFC3339))
 	case inv.Ended:
 		return &InvitationEndedError{Reason: inv.EndReason}
 	case !now.Before(inv.ExpiresAt):

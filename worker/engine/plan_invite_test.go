@@ -58,6 +58,7 @@ func TestCheckInvitation(t *testing.T) {
 		{name: "claimed", inv: InvitationView{SeatID: "s1", ExpiresAt: open.ExpiresAt, Ended: true, EndReason: "claimed"}, wantErr: ErrInvitationUsed},
 		{name: "claimed and expired says claimed", inv: InvitationView{SeatID: "s1", ExpiresAt: now.Add(-time.Hour), Ended: true, EndReason: "claimed"}, wantErr: ErrInvitationUsed},
 		{name: "resent", inv: InvitationView{SeatID: "s1", ExpiresAt: open.ExpiresAt, Ended: true, EndReason: "resent"}, wantErr: ErrInvitationEnded, wantReason: "resent"},
+		{name: "ended by the expiry sweep says expired", inv: InvitationView{SeatID: "s1", ExpiresAt: now.Add(-time.Hour), Ended: true, EndReason: ReasonInvitationExpired}, wantErr: ErrInvitationExpired},
 		{name: "seat retired", inv: InvitationView{SeatID: "s1", ExpiresAt: now.Add(-time.Hour), Ended: true, EndReason: "quantity_decreased"},
 			wantErr: ErrInvitationEnded, wantReason: "quantity_decreased"},
 	}
