@@ -22,7 +22,7 @@ type Engine struct {
 	now func() time.Time
 }
 
-// NewEngine returns an engine on the wall clock.
+// New returns an engine on the wall clock.
 func New() *Engine { return &Engine{now: time.Now} }
 
 // Reasons a seat is vacated, as carried by seat.revoked.

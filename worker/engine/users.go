@@ -36,15 +36,14 @@ func (e *Engine) unseatUser(ctx context.Context, tx *storage.Tx, u storage.UserS
 		}
 	}
 	lines, err := tx.LockLinesOfUser(ctx, u.ID)
-	if err != nil || len(lines) == 0 {
-		if err != nil {
-			return err
-		}
-		return tx.StopWaiting(ctx, u.CustomerID, "", u.ID)
-	}
-	held, err := tx.UserSeats(ctx, []string{u.ID}, lineIDs(lines))
 	if err != nil {
 		return err
+	}
+	var held []storage.Seat
+	if len(lines) > 0 {
+		if held, err = tx.UserSeats(ctx, []string{u.ID}, lineIDs(lines)); err != nil {
+			return err
+		}
 	}
 	for _, line := range lines {
 		if _, err := e.vacate(ctx, tx, line, idsOf(seatsOn(held, line.ID)), ReasonUserDeactivated); err != nil {
