@@ -27,15 +27,12 @@ import (
 	"github.com/seatsync/seatsync/worker/engine"
 )
 
-// paramsRedisDB is the api package's Redis DB index (TEAM.md).
-const paramsRedisDB = 8
-
 // newParamsAPI serves the whole API over a fresh database and returns the
 // router and an API key.
 func newParamsAPI(t *testing.T, rate, burst int) (*gin.Engine, string) {
 	t.Helper()
 	db := storagetest.NewDB(t)
-	opt := jobstest.Redis(t, paramsRedisDB)
+	opt := jobstest.New(t)
 	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB})
 	queue := jobs.NewClient(opt)
 	t.Cleanup(func() { rdb.Close(); queue.Close() })

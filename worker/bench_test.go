@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/jobs/jobstest"
 )
@@ -36,30 +34,6 @@ func BenchmarkApplyUserEvent(b *testing.B) {
 // BenchmarkAsynqNoopDrain is the queue's own floor: how fast a server of the
 // worker's shape drains tasks whose handler does nothing. It uses Redis DB 3.
 func BenchmarkAsynqNoopDrain(b *testing.B) {
-	opt := jobstest.Redis(b, 3)
-	client := asynq.NewClient(opt)
-	defer client.Close()
-	payload := make([]byte, 500)
-	for i := range b.N {
-		if _, err := client.Enqueue(asynq.NewTask("noop", payload, asynq.TaskID(fmt.Sprint(i)), asynq.Queue(jobs.QueueInbound))); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var done atomic.Int64
-	all := make(chan struct{})
-	srv := asynq.NewServer(opt, asynq.Config{Concurrency: 10, Queues: jobs.Queues,
-		TaskCheckInterval: 50 * time.Millisecond, LogLevel: asynq.ErrorLevel})
-	b.ResetTimer()
-	err := srv.Start(asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
-		if done.Add(1) == int64(b.N) {
-			close(all)
-		}
-		return nil
-	}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	<-all
-	b.StopTimer()
-	srv.Shutdown()
+	opt := jobstest.New(b)
+	jobstest.NoopDrain(b, opt, jobs.QueueInbound, 500, 10)
 }

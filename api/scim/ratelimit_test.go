@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
+	"github.com/seatsync/seatsync/jobs/jobstest"
 )
 
 // TestRateLimitPerToken: over its burst a token is answered 429 with
@@ -14,7 +15,7 @@ import (
 func TestRateLimitPerToken(t *testing.T) {
 	b := setup(t)
 	other := b.addCustomer("globex")
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: redisDB})
+	rdb := jobstest.New(t).MakeRedisClient().(redis.UniversalClient)
 	t.Cleanup(func() { rdb.Close() })
 	b.router = gin.New()
 	New(Options{DB: b.db, Engine: b.engine, Redis: rdb, Log: slog.New(slog.NewJSONHandler(b.logs, nil)), RateLimit: 1, RateBurst: 2}).Register(b.router)

@@ -16,14 +16,11 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seatsync/seatsync/jobs/jobstest"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/storage/storagetest"
 	"github.com/seatsync/seatsync/worker/engine"
 )
-
-// redisDB is this package's own Redis DB index: no other package's tests
-// use it. Tests that use it do not run in parallel with each other.
-const redisDB = 11
 
 // bundle is a SCIM router over a database of the test's own, with one
 // customer ("acme") and its token.
@@ -41,11 +38,8 @@ func setup(t testing.TB) *bundle {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	db := storagetest.NewDB(t)
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: redisDB})
+	rdb := jobstest.New(t).MakeRedisClient().(redis.UniversalClient)
 	t.Cleanup(func() { rdb.Close() })
-	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
-		t.Fatalf("flush redis: %v", err)
-	}
 	var logs bytes.Buffer
 	b := &bundle{t: t, db: db, engine: engine.New(), router: gin.New(), customer: "acme", logs: &logs}
 	New(Options{

@@ -37,7 +37,7 @@ func TestREADMEWalkthroughRuns(t *testing.T) {
 	}
 	addr := freeAddr(t)
 	dbURL := storagetest.NewURL(t)
-	redis := jobstest.Redis(t, redisDB)
+	redis := jobstest.New(t)
 	environ := []string{
 		"SEATSYNC_DATABASE_URL=" + dbURL,
 		"SEATSYNC_REDIS_URL=" + jobstest.URL(redis),

@@ -97,7 +97,7 @@ func TestReceiverBatchesConcurrentDeliveries(t *testing.T) {
 // single insert did: through the queue alone while Redis takes it, 503 when
 // neither does.
 func TestReceiverBatchFailure(t *testing.T) {
-	redis := jobstest.Redis(t, redisDB)
+	redis := jobstest.New(t)
 	closedPostgres := "postgres://postgres@127.0.0.1:1/seatsync?sslmode=disable&connect_timeout=1"
 	events := func(prefix string) []event {
 		var evs []event
@@ -138,7 +138,7 @@ func TestReceiverBatchFailure(t *testing.T) {
 // on the queue.
 func TestReceiverKilledMidBatchLosesNoAcknowledgedEvent(t *testing.T) {
 	dbURL := storagetest.NewURL(t)
-	redis := jobstest.Redis(t, ingestRedisDB)
+	redis := jobstest.New(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = override(os.Environ(), override(baseEnviron(dbURL, redis), []string{
 		serveProcessVar + "=1", "SEATSYNC_HTTP_ADDR=127.0.0.1:0", "SEATSYNC_LOG_LEVEL=info",

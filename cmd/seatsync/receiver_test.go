@@ -129,7 +129,7 @@ func TestReceiverAnswers(t *testing.T) {
 }
 
 func TestReceiverUnavailable(t *testing.T) {
-	redis := jobstest.Redis(t, redisDB)
+	redis := jobstest.New(t)
 	closedRedis := "redis://127.0.0.1:1/0"
 	closedPostgres := "postgres://postgres@127.0.0.1:1/seatsync?sslmode=disable&connect_timeout=1"
 

@@ -54,14 +54,6 @@ func New(t testing.TB) asynq.RedisClientOpt {
 	return opt
 }
 
-// Redis is New. The index argument is what each package passed when all
-// packages shared one server and split its indexes among them by hand; it
-// is ignored, and kept only so that tests written then still compile.
-func Redis(t testing.TB, _ int) asynq.RedisClientOpt {
-	t.Helper()
-	return New(t)
-}
-
 // Flush empties the Redis DB of opt, as if Redis had lost its data.
 func Flush(t testing.TB, opt asynq.RedisClientOpt) {
 	t.Helper()

@@ -1,7 +1,6 @@
 package delivery_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -10,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/seatsync/seatsync/jobs"
+	"github.com/seatsync/seatsync/jobs/jobstest"
 	"github.com/seatsync/seatsync/worker/delivery"
 )
 
@@ -29,32 +27,7 @@ const benchConcurrency = 10
 // nothing.
 func BenchmarkBaselineAsynqNoopDrain(b *testing.B) {
 	_, bb := setup(b, delivery.Options{})
-	client := asynq.NewClient(bb.redis)
-	defer client.Close()
-	payload := make([]byte, 120) // the size of a delivery task's payload
-	for i := range b.N {
-		if _, err := client.Enqueue(asynq.NewTask(jobs.TypeDeliver, payload, asynq.TaskID(fmt.Sprint(i)), asynq.Queue(jobs.QueueOutbound))); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var done atomic.Int64
-	all := make(chan struct{})
-	srv := asynq.NewServer(bb.redis, asynq.Config{Concurrency: benchConcurrency, Queues: jobs.Queues,
-		TaskCheckInterval: 10 * time.Millisecond, LogLevel: asynq.FatalLevel})
-	b.ResetTimer()
-	err := srv.Start(asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
-		if done.Add(1) == int64(b.N) {
-			close(all)
-		}
-		return nil
-	}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	<-all
-	b.StopTimer()
-	srv.Shutdown()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+	jobstest.NoopDrain(b, bb.redis, jobs.QueueOutbound, 120, benchConcurrency) // a delivery task's payload size
 }
 
 // BenchmarkDeliveryOneSink drains b.N queued deliveries to one healthy

@@ -21,10 +21,6 @@ import (
 	"github.com/seatsync/seatsync/worker/delivery"
 )
 
-// redisDB is this package's Redis DB index; the tests flush it and so do
-// not run in parallel with each other.
-const redisDB = 7
-
 // clock is the handler's clock: real time plus an offset a test can move.
 type clock struct {
 	mu     sync.Mutex
@@ -63,7 +59,7 @@ type bundle struct {
 // start.
 func setup(t testing.TB, o delivery.Options) (*delivery.Handler, *bundle) {
 	t.Helper()
-	b := &bundle{t: t, db: storagetest.NewDB(t), clock: &clock{}, redis: jobstest.Redis(t, redisDB),
+	b := &bundle{t: t, db: storagetest.NewDB(t), clock: &clock{}, redis: jobstest.New(t),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	b.rdb = redis.NewClient(&redis.Options{Addr: b.redis.Addr, DB: b.redis.DB})
 	b.queue = jobs.NewClient(b.redis)

@@ -19,10 +19,6 @@ import (
 	"github.com/seatsync/seatsync/worker/inbox"
 )
 
-// redisDB is this package's Redis DB index; tests that use the queue
-// flush it and so do not run in parallel with each other.
-const redisDB = 6
-
 // bundle is what an inbox test works with besides the inbox itself.
 type bundle struct {
 	db        *storage.DB
@@ -40,7 +36,7 @@ func setup(t *testing.T, withQueue bool) (*inbox.Inbox, *bundle) {
 	b := &bundle{db: storagetest.NewDB(t), swept: prometheus.NewCounter(prometheus.CounterOpts{Name: "swept"}),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if withQueue {
-		b.redis = jobstest.Redis(t, redisDB)
+		b.redis = jobstest.New(t)
 		b.queue = jobs.NewClient(b.redis)
 		b.inspector = asynq.NewInspector(b.redis)
 		t.Cleanup(func() {

@@ -1,0 +1,47 @@
+package jobstest
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/seatsync/seatsync/jobs"
+)
+
+// NoopDrain is the queue's own floor, the baseline a worker benchmark is
+// read against: it queues b.N tasks of payloadSize bytes on queue, then
+// times a server of the worker's shape (concurrency, the worker's queues)
+// draining them with a handler that does nothing, and reports tasks/s.
+func NoopDrain(b *testing.B, opt asynq.RedisClientOpt, queue string, payloadSize, concurrency int) {
+	b.Helper()
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	payload := make([]byte, payloadSize)
+	for i := range b.N {
+		if _, err := client.Enqueue(asynq.NewTask("noop", payload, asynq.TaskID(fmt.Sprint(i)), asynq.Queue(queue))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var done atomic.Int64
+	all := make(chan struct{})
+	srv := asynq.NewServer(opt, asynq.Config{Concurrency: concurrency, Queues: jobs.Queues,
+		TaskCheckInterval: 10 * time.Millisecond, LogLevel: asynq.FatalLevel})
+	b.ResetTimer()
+	err := srv.Start(asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
+		if done.Add(1) == int64(b.N) {
+			close(all)
+		}
+		return nil
+	}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	<-all
+	b.StopTimer()
+	srv.Shutdown()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+}
