@@ -18,11 +18,6 @@ import (
 	"github.com/seatsync/seatsync/storage/storagetest"
 )
 
-// redisDB is the index this package's tests passed to jobstest when the
-// packages shared one Redis and split its indexes by hand. jobstest now
-// gives each test a database of its own and ignores it.
-const redisDB = 1
-
 // allowPrivateEnv lets webhook endpoints point at the tests' loopback
 // subscribers.
 const allowPrivateEnv = "SEATSYNC_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true"

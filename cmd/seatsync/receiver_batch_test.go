@@ -22,10 +22,6 @@ import (
 	"github.com/seatsync/seatsync/storage/storagetest"
 )
 
-// ingestRedisDB is the Redis DB of the tests that run a receiver in a
-// process of its own.
-const ingestRedisDB = 12
-
 // sendAll delivers every event at once from its own goroutine and returns
 // the answers in the same order.
 func (s *stack) sendAll(evs []event) []answer {
