@@ -20,6 +20,8 @@ type orderJSON struct {
 	CustomerExternalID string          `json:"customer_external_id"`
 	Status             string          `json:"status"`
 	Lines              []orderLineJSON `json:"lines"`
+	CancelAt           *time.Time      `json:"cancel_at,omitempty"`
+	CurrentPeriodEnd   *time.Time      `json:"current_period_end,omitempty"`
 	CreatedAt          time.Time       `json:"created_at"`
 	UpdatedAt          time.Time       `json:"updated_at"`
 }
@@ -31,6 +33,17 @@ type orderLineJSON struct {
 	Assigned   int    `json:"assigned"`
 	Invited    int    `json:"invited"`
 	Unassigned int    `json:"unassigned"`
+	lineSettingsJSON
+}
+
+// lineSettingsJSON is a line's schedule and elastic settings as answers
+// show them.
+type lineSettingsJSON struct {
+	ScheduledQuantity *int       `json:"scheduled_quantity,omitempty"`
+	ScheduledAt       *time.Time `json:"scheduled_at,omitempty"`
+	Elastic           bool       `json:"elastic"`
+	MaxQuantity       *int       `json:"max_quantity,omitempty"`
+	Release           string     `json:"release"`
 }
 
 func (a *API) getOrder(c *gin.Context) {
@@ -62,11 +75,16 @@ func toOrderJSON(o storage.Order, counts map[string]storage.SeatCounts) orderJSO
 		lines = append(lines, orderLineJSON{
 			ProductID: l.ProductID, Quantity: l.Quantity,
 			Assigned: n.Assigned, Invited: n.Invited, Unassigned: n.Unassigned,
+			lineSettingsJSON: lineSettingsJSON{
+				ScheduledQuantity: l.ScheduledQuantity, ScheduledAt: l.ScheduledAt,
+				Elastic: l.Elastic, MaxQuantity: l.MaxQuantity, Release: l.Release,
+			},
 		})
 	}
 	return orderJSON{
 		ID: o.ID, ExternalID: o.ExternalID, CustomerExternalID: o.CustomerExternalID,
-		Status: o.Status, Lines: lines, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		Status: o.Status, Lines: lines, CancelAt: o.CancelAt, CurrentPeriodEnd: o.CurrentPeriodEnd,
+		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 	}
 }
 

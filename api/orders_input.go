@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/webhooks"
@@ -18,11 +19,18 @@ type putOrderRequest struct {
 	CustomerExternalID *string             `json:"customer_external_id"`
 	Lines              *[]orderLineRequest `json:"lines"`
 	Status             *string             `json:"status"`
+	CancelAt           *time.Time          `json:"cancel_at"`
+	CurrentPeriodEnd   *time.Time          `json:"current_period_end"`
 }
 
 type orderLineRequest struct {
-	ProductID *string `json:"product_id"`
-	Quantity  *int    `json:"quantity"`
+	ProductID         *string    `json:"product_id"`
+	Quantity          *int       `json:"quantity"`
+	ScheduledQuantity *int       `json:"scheduled_quantity"`
+	ScheduledAt       *time.Time `json:"scheduled_at"`
+	Elastic           bool       `json:"elastic"`
+	MaxQuantity       *int       `json:"max_quantity"`
+	Release           string     `json:"release"`
 }
 
 // checkOrder validates an order upsert, naming the field at fault, and
@@ -74,7 +82,18 @@ func checkOrder(externalID string, req putOrderRequest) (storage.OrderInput, err
 		case *l.Quantity < 0 || *l.Quantity > webhooks.MaxQuantity:
 			return in, invalidParameter(field, fmt.Sprintf("%s must be an integer from 0 to %d, not %d", field, webhooks.MaxQuantity, *l.Quantity))
 		}
-		in.Lines = append(in.Lines, storage.LineInput{ProductID: *l.ProductID, Quantity: *l.Quantity})
+		line := webhooks.OrderLine{ProductID: *l.ProductID, Quantity: *l.Quantity,
+			ScheduledQuantity: l.ScheduledQuantity, ScheduledAt: l.ScheduledAt,
+			Elastic: l.Elastic, MaxQuantity: l.MaxQuantity, Release: l.Release}
+		if err := line.Check(req.CurrentPeriodEnd != nil); err != nil {
+			field = fmt.Sprintf("lines[%d]", i)
+			return in, invalidParameter(field, field+"."+err.Error())
+		}
+		in.Lines = append(in.Lines, storage.LineInput{ProductID: *l.ProductID, Quantity: *l.Quantity, LineSettings: storage.LineSettings{
+			ScheduledQuantity: l.ScheduledQuantity, ScheduledAt: l.ScheduledAt,
+			Elastic: l.Elastic, MaxQuantity: l.MaxQuantity, Release: l.Release,
+		}})
 	}
+	in.CancelAt, in.CurrentPeriodEnd = req.CancelAt, req.CurrentPeriodEnd
 	return in, nil
 }

@@ -96,8 +96,8 @@ func TestOrdersAPI(t *testing.T) {
 			t.Errorf("order = %v", b)
 		}
 		want := []any{
-			map[string]any{"product_id": "addon", "quantity": 2.0, "assigned": 1.0, "invited": 0.0, "unassigned": 1.0},
-			map[string]any{"product_id": "pro", "quantity": 5.0, "assigned": 2.0, "invited": 0.0, "unassigned": 3.0},
+			map[string]any{"product_id": "addon", "quantity": 2.0, "assigned": 1.0, "invited": 0.0, "unassigned": 1.0, "elastic": false, "release": "immediate"},
+			map[string]any{"product_id": "pro", "quantity": 5.0, "assigned": 2.0, "invited": 0.0, "unassigned": 3.0, "elastic": false, "release": "immediate"},
 		}
 		if fmt.Sprint(b["lines"]) != fmt.Sprint(want) {
 			t.Errorf("lines = %v, want %v", b["lines"], want)

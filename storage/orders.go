@@ -23,16 +23,33 @@ type Order struct {
 	Status             string     `db:"status"`
 	AppliedEventAt     *time.Time `db:"applied_event_at"`
 	StatusEventAt      *time.Time `db:"status_event_at"`
+	CancelAt           *time.Time `db:"cancel_at"`
+	CurrentPeriodEnd   *time.Time `db:"current_period_end"`
+	ScheduleEventAt    *time.Time `db:"schedule_event_at"`
 	CreatedAt          time.Time  `db:"created_at"`
 	UpdatedAt          time.Time  `db:"updated_at"`
 	Lines              []OrderLine
 }
 
-// OrderLine is one seat-based line: a product and its quantity.
+// OrderLine is one seat-based line: a product and its quantity, with its
+// scheduled change and elastic settings (SPEC §1, seats over time).
 type OrderLine struct {
 	ID        string `db:"id"`
 	ProductID string `db:"product_id"`
 	Quantity  int    `db:"quantity"`
+	LineSettings
+}
+
+// LineSettings are what an order line carries beside its quantity: a lower
+// quantity scheduled for a time (both set or neither), and whether it is
+// elastic, up to what, and when a seat freed on it is retired ("immediate"
+// or "period_end").
+type LineSettings struct {
+	ScheduledQuantity *int       `db:"scheduled_quantity"`
+	ScheduledAt       *time.Time `db:"scheduled_at"`
+	Elastic           bool       `db:"elastic"`
+	MaxQuantity       *int       `db:"max_quantity"`
+	Release           string     `db:"release"`
 }
 
 // OrderInput is what an upsert sets. Lines is the order's complete set: a
@@ -42,12 +59,21 @@ type OrderInput struct {
 	Customer   CustomerRef
 	Status     string
 	Lines      []LineInput
+	// CancelAt and CurrentPeriodEnd are the provider's current state:
+	// nil clears them.
+	CancelAt         *time.Time
+	CurrentPeriodEnd *time.Time
+	// KeepSchedules leaves the lines' schedules as they are: for a
+	// provider whose subscription events do not carry them (Stripe sends
+	// subscription schedules as events of their own, see SetSchedules).
+	KeepSchedules bool
 }
 
-// LineInput is one line of an OrderInput.
+// LineInput is one line of an OrderInput. An empty Release is "immediate".
 type LineInput struct {
 	ProductID string
 	Quantity  int
+	LineSettings
 }
 
 // UpsertOrder creates or updates an order and its lines as of the provider
@@ -58,23 +84,26 @@ func (tx *Tx) UpsertOrder(ctx context.Context, in OrderInput, at time.Time) (app
 	if err != nil {
 		return false, err
 	}
-	// Lines (with the customer) and status each move only forward in event
-	// time; the lines are rewritten when this event is their newest.
+	// Lines (with the customer and the schedule) and status each move only
+	// forward in event time; the lines are rewritten when this event is their newest.
 	var row struct {
 		ID       string `db:"id"`
 		NewLines bool   `db:"new_lines"`
 	}
 	err = tx.x.GetContext(ctx, &row, `
-		INSERT INTO orders (external_id, customer_id, status, applied_event_at, status_event_at)
-		VALUES ($1, $2, $3, COALESCE($4, now()), COALESCE($4, now()))
+		INSERT INTO orders (external_id, customer_id, status, applied_event_at, status_event_at, cancel_at, current_period_end)
+		VALUES ($1, $2, $3, COALESCE($4, now()), COALESCE($4, now()), $5, $6)
 		ON CONFLICT (external_id) DO UPDATE SET
 		    customer_id = CASE WHEN `+newer("orders.applied_event_at", "$4")+` THEN EXCLUDED.customer_id ELSE orders.customer_id END,
+		    cancel_at   = CASE WHEN `+newer("orders.applied_event_at", "$4")+` THEN EXCLUDED.cancel_at ELSE orders.cancel_at END,
+		    current_period_end = CASE WHEN `+newer("orders.applied_event_at", "$4")+` THEN EXCLUDED.current_period_end ELSE orders.current_period_end END,
 		    status      = CASE WHEN `+newer("orders.status_event_at", "$4")+` THEN EXCLUDED.status ELSE orders.status END,
 		    applied_event_at = GREATEST(orders.applied_event_at, EXCLUDED.applied_event_at),
 		    status_event_at  = GREATEST(orders.status_event_at, EXCLUDED.status_event_at),
 		    updated_at = now()
 		WHERE `+newer("orders.applied_event_at", "$4")+` OR `+newer("orders.status_event_at", "$4")+`
-		RETURNING id, ($4::timestamptz IS NULL OR applied_event_at = $4) AS new_lines`, in.ExternalID, customerID, in.Status, eventTime(at))
+		RETURNING id, ($4::timestamptz IS NULL OR applied_event_at = $4) AS new_lines`,
+		in.ExternalID, customerID, in.Status, eventTime(at), in.CancelAt, in.CurrentPeriodEnd)
 	if applied, err := appliedOrStale(err, "upsert order "+in.ExternalID); !applied || !row.NewLines {
 		return applied, err
 	}
@@ -82,17 +111,30 @@ func (tx *Tx) UpsertOrder(ctx context.Context, in OrderInput, at time.Time) (app
 	products := make(pq.StringArray, 0, len(in.Lines))
 	for _, l := range in.Lines {
 		products = append(products, l.ProductID)
+		release := l.Release
+		if release == "" {
+			release = "immediate"
+		}
 		_, err := tx.x.ExecContext(ctx, `
-			INSERT INTO order_lines (order_id, product_id, quantity) VALUES ($1, $2, $3)
-			ON CONFLICT (order_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity, updated_at = now()
-			WHERE order_lines.quantity <> EXCLUDED.quantity`, id, l.ProductID, l.Quantity)
+			INSERT INTO order_lines (order_id, product_id, quantity, scheduled_quantity, scheduled_at, elastic, max_quantity, release)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (order_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity,
+			    scheduled_quantity = CASE WHEN $9 THEN order_lines.scheduled_quantity ELSE EXCLUDED.scheduled_quantity END,
+			    scheduled_at = CASE WHEN $9 THEN order_lines.scheduled_at ELSE EXCLUDED.scheduled_at END,
+			    elastic = EXCLUDED.elastic, max_quantity = EXCLUDED.max_quantity, release = EXCLUDED.release,
+			    updated_at = now()
+			WHERE (order_lines.quantity, order_lines.elastic, order_lines.max_quantity, order_lines.release)
+			      IS DISTINCT FROM (EXCLUDED.quantity, EXCLUDED.elastic, EXCLUDED.max_quantity, EXCLUDED.release)
+			   OR (NOT $9 AND (order_lines.scheduled_quantity, order_lines.scheduled_at)
+			      IS DISTINCT FROM (EXCLUDED.scheduled_quantity, EXCLUDED.scheduled_at))`,
+			id, l.ProductID, l.Quantity, l.ScheduledQuantity, l.ScheduledAt, l.Elastic, l.MaxQuantity, release, in.KeepSchedules)
 		if err != nil {
 			return false, wrapf(err, "set line %s of order %s", l.ProductID, in.ExternalID)
 		}
 	}
 	_, err = tx.x.ExecContext(ctx, `
-		UPDATE order_lines SET quantity = 0, updated_at = now()
-		WHERE order_id = $1 AND quantity <> 0 AND product_id <> ALL($2::text[])`, id, products)
+		UPDATE order_lines SET quantity = 0, scheduled_quantity = NULL, scheduled_at = NULL, updated_at = now()
+		WHERE order_id = $1 AND (quantity <> 0 OR scheduled_at IS NOT NULL) AND product_id <> ALL($2::text[])`, id, products)
 	if err != nil {
 		return false, wrapf(err, "drop lines of order %s", in.ExternalID)
 	}
@@ -132,7 +174,8 @@ func (db *DB) OrderByExternalID(ctx context.Context, externalID string) (Order, 
 		return Order{}, wrapf(err, "order %s", externalID)
 	}
 	err = db.x.SelectContext(ctx, &o.Lines, `
-		SELECT id, product_id, quantity FROM order_lines WHERE order_id = $1 ORDER BY product_id`, o.ID)
+		SELECT id, product_id, quantity, scheduled_quantity, scheduled_at, elastic, max_quantity, release
+		FROM order_lines WHERE order_id = $1 ORDER BY product_id`, o.ID)
 	if err != nil {
 		return Order{}, wrapf(err, "lines of order %s", externalID)
 	}

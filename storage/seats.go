@@ -39,6 +39,12 @@ type Line struct {
 	OrderStatus        string `db:"order_status"`
 	CustomerID         string `db:"customer_id"`
 	CustomerExternalID string `db:"customer_external_id"`
+	LineSettings
+	PendingRemovals int  `db:"pending_removals"` // live seats marked pending_removal
+	Exhausted       bool `db:"exhausted"`        // last reported seat.pool_exhausted, not seat.pool_available
+	// The order's scheduled cancellation and period end.
+	CancelAt         *time.Time `db:"cancel_at"`
+	CurrentPeriodEnd *time.Time `db:"current_period_end"`
 }
 
 // Free is how many of the line's seats nobody holds.
@@ -52,7 +58,8 @@ const seatColumns = `s.id, s.line_id, s.status, COALESCE(s.user_id::text, '') AS
 
 const lineColumns = `
 	l.id, l.product_id, l.quantity, l.live, l.assigned, l.invited, o.id AS order_id,
-	o.external_id AS order_external_id, o.status AS order_status,
+	l.scheduled_quantity, l.scheduled_at, l.elastic, l.max_quantity, l.release, l.pending_removals, l.exhausted,
+	o.external_id AS order_external_id, o.status AS order_status, o.cancel_at, o.current_period_end,
 	c.id AS customer_id, c.external_id AS customer_external_id
 	FROM order_lines l JOIN orders o ON o.id = l.order_id JOIN customers c ON c.id = o.customer_id`
 

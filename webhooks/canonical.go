@@ -67,21 +67,61 @@ type (
 		Groups             []string    `json:"-"`
 		GroupsSet          bool        `json:"-"`
 	}
+	// OrderLine is one seat-based line. ScheduledQuantity and ScheduledAt
+	// come together: a lower quantity that takes effect at that time
+	// (period end); until then Quantity holds. An elastic line grows a
+	// seat for a user when none is free, up to MaxQuantity when set;
+	// Release says what happens to a seat freed on it: "immediate" (the
+	// default) retires it, "period_end" marks it pending removal until the
+	// order's CurrentPeriodEnd.
 	OrderLine struct {
-		ProductID string `json:"product_id"`
-		Quantity  int    `json:"quantity"`
+		ProductID         string     `json:"product_id"`
+		Quantity          int        `json:"quantity"`
+		ScheduledQuantity *int       `json:"scheduled_quantity,omitempty"`
+		ScheduledAt       *time.Time `json:"scheduled_at,omitempty"`
+		Elastic           bool       `json:"elastic,omitempty"`
+		MaxQuantity       *int       `json:"max_quantity,omitempty"`
+		Release           string     `json:"release,omitempty"`
 	}
 	// OrderUpserted.Status is "active" (the default) or "canceled"; Lines is
-	// the order's complete set, so it is required even when empty.
+	// the order's complete set, so it is required even when empty. CancelAt
+	// is a cancellation scheduled for that time (Stripe cancel_at, Paddle's
+	// scheduled cancel); CurrentPeriodEnd is when the billing period ends.
+	// Both are the provider's current state: omitted means none.
 	OrderUpserted struct {
 		ExternalID         string      `json:"external_id"`
 		CustomerExternalID string      `json:"customer_external_id"`
 		Customer           ProviderRef `json:"-"`
 		Status             string      `json:"status,omitempty"`
 		Lines              []OrderLine `json:"lines"`
+		CancelAt           *time.Time  `json:"cancel_at,omitempty"`
+		CurrentPeriodEnd   *time.Time  `json:"current_period_end,omitempty"`
+		// KeepSchedules leaves the lines' schedules alone: set by a
+		// provider mapping whose subscriptions do not carry them (Stripe:
+		// see OrderScheduleChanged).
+		KeepSchedules bool `json:"-"`
 	}
 	OrderCanceled struct {
 		ExternalID string `json:"external_id"`
+	}
+	// OrderScheduleChanged is the complete set of an order's scheduled
+	// line changes, from a provider that sends them apart from the
+	// subscription (Stripe's subscription_schedule.* events). It has no
+	// canonical event type: canonical orders carry their schedule in
+	// order.upserted. A change names its line by product, or by the
+	// provider's price when the event does not say the product (the worker
+	// finds the line that price belongs to); an empty Changes clears
+	// every line's schedule.
+	OrderScheduleChanged struct {
+		OrderExternalID string           `json:"order_external_id"`
+		Customer        ProviderRef      `json:"-"`
+		Changes         []ScheduleChange `json:"changes"`
+	}
+	ScheduleChange struct {
+		ProductID string    `json:"product_id,omitempty"`
+		PriceID   string    `json:"price_id,omitempty"`
+		Quantity  int       `json:"quantity"`
+		At        time.Time `json:"at"`
 	}
 	SeatAssignRequested struct {
 		OrderExternalID string `json:"order_external_id"`
@@ -267,8 +307,8 @@ func (u UserUpserted) MarshalJSON() ([]byte, error) {
 
 func (o OrderUpserted) validate() error {
 	for i, l := range o.Lines {
-		if l.Quantity < 0 || l.Quantity > MaxQuantity {
-			return fmt.Errorf("lines[%d].quantity must be an integer from 0 to %d, not %d", i, MaxQuantity, l.Quantity)
+		if err := l.Check(o.CurrentPeriodEnd != nil); err != nil {
+			return fmt.Errorf("lines[%d].%w", i, err)
 		}
 	}
 	return firstErr(checkID("external_id", o.ExternalID),
@@ -308,6 +348,40 @@ func (o *OrderUpserted) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Line release settings: what happens to a seat freed on an elastic line.
+const (
+	ReleaseImmediate = "immediate"
+	ReleasePeriodEnd = "period_end"
+)
+
+// Check checks one line's quantity, schedule and elastic settings, in the
+// rules every way in shares (canonical events and the API); the message
+// starts with the field's name within the line, for the caller to prefix
+// with the line's path. periodEnd says whether the order names its period
+// end, which a "period_end" release needs.
+func (l OrderLine) Check(periodEnd bool) error {
+	if l.Quantity < 0 || l.Quantity > MaxQuantity {
+		return fmt.Errorf("quantity must be an integer from 0 to %d, not %d", MaxQuantity, l.Quantity)
+	}
+	switch {
+	case (l.ScheduledQuantity == nil) != (l.ScheduledAt == nil):
+		return errors.New("scheduled_quantity and scheduled_at come together: send both or neither")
+	case l.ScheduledQuantity != nil && (*l.ScheduledQuantity < 0 || *l.ScheduledQuantity >= l.Quantity):
+		return fmt.Errorf("scheduled_quantity must be an integer from 0 to quantity - 1 (%d), not %d", l.Quantity-1, *l.ScheduledQuantity)
+	case l.MaxQuantity != nil && !l.Elastic:
+		return errors.New("max_quantity is for elastic lines: send \"elastic\": true with it")
+	case l.MaxQuantity != nil && (*l.MaxQuantity < l.Quantity || *l.MaxQuantity > MaxQuantity):
+		return fmt.Errorf("max_quantity must be an integer from quantity (%d) to %d, not %d", l.Quantity, MaxQuantity, *l.MaxQuantity)
+	case l.Release != "" && !l.Elastic:
+		return errors.New("release is for elastic lines: send \"elastic\": true with it")
+	case l.Release == ReleasePeriodEnd && !periodEnd:
+		return errors.New("release \"period_end\" needs the order's current_period_end")
+	case l.Release == "":
+		return nil
+	}
+	return checkEnum("release", l.Release, ReleaseImmediate, ReleasePeriodEnd)
+}
+
 var errNoQuantity = errors.New("quantity is required")
 
 // UnmarshalJSON insists on "quantity", since a forgotten one would read as 0
@@ -324,6 +398,7 @@ func (l *OrderLine) UnmarshalJSON(b []byte) error {
 	if w.Quantity == nil {
 		return errNoQuantity
 	}
-	*l = OrderLine{ProductID: w.ProductID, Quantity: *w.Quantity}
+	*l = OrderLine(w.plain)
+	l.Quantity = *w.Quantity
 	return nil
 }

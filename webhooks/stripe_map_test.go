@@ -23,12 +23,12 @@ func TestDecodeStripeFixtures(t *testing.T) {
 			Name: "Acme Corporation", Email: "finance@acme.example", ProviderIDs: map[string]string{"stripe": cus}}},
 		// Two prices of one product are summed; the metered item is no seat.
 		{name: "customer.subscription.created", unix: 1741600720, want: OrderUpserted{ExternalID: sub,
-			Customer: stripeCus, Status: "active", Lines: []OrderLine{{"prod_RqSeats", 8}}}},
+			Customer: stripeCus, Status: "active", Lines: []OrderLine{{ProductID: "prod_RqSeats", Quantity: 8}}}},
 		// Expanded customer and product; cancel_at_period_end is still active.
 		{name: "customer.subscription.updated", unix: 1742810400, want: OrderUpserted{ExternalID: sub,
-			Customer: stripeCus, Status: "active", Lines: []OrderLine{{"prod_RqSeats", 12}, {"prod_RqAdmins", 2}}}},
+			Customer: stripeCus, Status: "active", Lines: []OrderLine{{ProductID: "prod_RqSeats", Quantity: 12}, {ProductID: "prod_RqAdmins", Quantity: 2}}}},
 		{name: "customer.subscription.deleted", unix: 1745488725, want: OrderUpserted{ExternalID: sub,
-			Customer: stripeCus, Status: "canceled", Lines: []OrderLine{{"prod_RqSeats", 12}}}},
+			Customer: stripeCus, Status: "canceled", Lines: []OrderLine{{ProductID: "prod_RqSeats", Quantity: 12}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,25 +69,25 @@ func TestDecodeStripeSubscription(t *testing.T) {
 		wantLines                                []OrderLine
 		wantErr                                  string
 	}{
-		{name: "active", status: "active", items: seats, wantStatus: "active", wantLines: []OrderLine{{"prod_A", 3}}},
-		{name: "licensed without quantity means 1", status: "active", wantStatus: "active", wantLines: []OrderLine{{"prod_A", 1}},
+		{name: "active", status: "active", items: seats, wantStatus: "active", wantLines: []OrderLine{{ProductID: "prod_A", Quantity: 3}}},
+		{name: "licensed without quantity means 1", status: "active", wantStatus: "active", wantLines: []OrderLine{{ProductID: "prod_A", Quantity: 1}},
 			items: `{"price":{"product":"prod_A",` + stripeLicensed + `}}`},
 		{name: "price without recurring and null quantity means 1", status: "active", wantStatus: "active",
-			items: `{"price":{"product":"prod_A"},"quantity":null}`, wantLines: []OrderLine{{"prod_A", 1}}},
+			items: `{"price":{"product":"prod_A"},"quantity":null}`, wantLines: []OrderLine{{ProductID: "prod_A", Quantity: 1}}},
 		{name: "metered item skipped", status: "active", wantStatus: "active", wantLines: []OrderLine{},
 			items: `{"price":{"product":"prod_M","recurring":{"usage_type":"metered"}}}`},
 		{name: "no items", status: "active", wantStatus: "active", wantLines: []OrderLine{}},
-		{name: "zero quantity kept", status: "active", items: item(`"prod_A"`, "0"), wantStatus: "active", wantLines: []OrderLine{{"prod_A", 0}}},
+		{name: "zero quantity kept", status: "active", items: item(`"prod_A"`, "0"), wantStatus: "active", wantLines: []OrderLine{{ProductID: "prod_A", Quantity: 0}}},
 		{name: "expanded product and customer", status: "trialing", customer: `{"id":"cus_9","object":"customer","deleted":true}`,
-			items: item(`{"id":"prod_A","object":"product","name":"Seats"}`, "2"), wantStatus: "active", wantLines: []OrderLine{{"prod_A", 2}}},
-		{name: "past_due is active", status: "past_due", items: seats, wantStatus: "active", wantLines: []OrderLine{{"prod_A", 3}}},
-		{name: "unpaid is active", status: "unpaid", items: seats, wantStatus: "active", wantLines: []OrderLine{{"prod_A", 3}}},
-		{name: "canceled status", status: "canceled", items: seats, wantStatus: "canceled", wantLines: []OrderLine{{"prod_A", 3}}},
-		{name: "incomplete_expired", status: "incomplete_expired", items: seats, wantStatus: "canceled", wantLines: []OrderLine{{"prod_A", 3}}},
+			items: item(`{"id":"prod_A","object":"product","name":"Seats"}`, "2"), wantStatus: "active", wantLines: []OrderLine{{ProductID: "prod_A", Quantity: 2}}},
+		{name: "past_due is active", status: "past_due", items: seats, wantStatus: "active", wantLines: []OrderLine{{ProductID: "prod_A", Quantity: 3}}},
+		{name: "unpaid is active", status: "unpaid", items: seats, wantStatus: "active", wantLines: []OrderLine{{ProductID: "prod_A", Quantity: 3}}},
+		{name: "canceled status", status: "canceled", items: seats, wantStatus: "canceled", wantLines: []OrderLine{{ProductID: "prod_A", Quantity: 3}}},
+		{name: "incomplete_expired", status: "incomplete_expired", items: seats, wantStatus: "canceled", wantLines: []OrderLine{{ProductID: "prod_A", Quantity: 3}}},
 		{name: "deleted event cancels", eventType: "customer.subscription.deleted", status: "active", items: seats,
-			wantStatus: "canceled", wantLines: []OrderLine{{"prod_A", 3}}},
+			wantStatus: "canceled", wantLines: []OrderLine{{ProductID: "prod_A", Quantity: 3}}},
 		{name: "sum reaches the limit", status: "active", items: item(`"prod_A"`, "999999") + "," + item(`"prod_A"`, "1"),
-			wantStatus: "active", wantLines: []OrderLine{{"prod_A", MaxQuantity}}},
+			wantStatus: "active", wantLines: []OrderLine{{ProductID: "prod_A", Quantity: MaxQuantity}}},
 
 		{name: "negative quantity", status: "active", items: seats + "," + item(`"prod_B"`, "-1"), wantErr: "items.data[1].quantity -1 must be >= 0"},
 		{name: "fractional quantity", status: "active", items: item(`"prod_A"`, "1.5"), wantErr: "items.data[0].quantity 1.5 is not an integer"},

@@ -59,11 +59,15 @@ func (h *EventHandler) applyCommand(ctx context.Context, tx *storage.Tx, env web
 	case webhooks.OrderUpserted:
 		lines := make([]storage.LineInput, len(c.Lines))
 		for i, l := range c.Lines {
-			lines[i] = storage.LineInput{ProductID: l.ProductID, Quantity: l.Quantity}
+			lines[i] = storage.LineInput{ProductID: l.ProductID, Quantity: l.Quantity, LineSettings: storage.LineSettings{
+				ScheduledQuantity: l.ScheduledQuantity, ScheduledAt: l.ScheduledAt,
+				Elastic: l.Elastic, MaxQuantity: l.MaxQuantity, Release: l.Release,
+			}}
 		}
 		return h.engine.UpsertOrder(ctx, tx, storage.OrderInput{
 			ExternalID: c.ExternalID, Customer: customerRef(c.CustomerExternalID, c.Customer),
-			Status: c.Status, Lines: lines,
+			Status: c.Status, Lines: lines, CancelAt: c.CancelAt, CurrentPeriodEnd: c.CurrentPeriodEnd,
+			KeepSchedules: c.KeepSchedules,
 		}, at)
 	case webhooks.OrderCanceled:
 		// An unknown order is retried: its creation may still be on the way.

@@ -67,6 +67,23 @@ func (e *Engine) CancelOrder(ctx context.Context, tx *storage.Tx, externalID str
 	})
 }
 
+// SetSchedules sets the scheduled changes of an order's lines (a provider
+// that sends them apart from the subscription: Stripe's subscription
+// schedules), then brings the lines in line with them. An unknown order is
+// storage.ErrNotFound.
+func (e *Engine) SetSchedules(ctx context.Context, tx *storage.Tx, in storage.ScheduleInput, at time.Time) (bool, error) {
+	customer, err := tx.OrderCustomer(ctx, in.OrderExternalID)
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.LockOrCreateCustomer(ctx, storage.CustomerRef{ExternalID: customer}); err != nil {
+		return false, err
+	}
+	return e.changeOrder(ctx, tx, in.OrderExternalID, func() (bool, error) {
+		return tx.SetSchedules(ctx, in, at)
+	})
+}
+
 // changeUser applies a change to a user, then its seat consequences. The
 // change's own statement locks the user and says what the user was before,
 // so the user is read once.
