@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 )
 
 // Queues. Inbound events have a queue of their own so that a backlog of one
@@ -46,19 +47,27 @@ func (o Outcome) String() string {
 	return "unknown"
 }
 
-// Client enqueues tasks.
+// Client enqueues tasks. Concurrent enqueues share Redis round trips
+// (see pipelinedRedis).
 type Client struct {
-	c *asynq.Client
+	c   *asynq.Client
+	rdb *pipelinedRedis
 }
 
 // NewClient returns a client for the Redis at opt.
 func NewClient(opt asynq.RedisConnOpt) *Client {
-	return &Client{c: asynq.NewClient(opt)}
+	rc, ok := opt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		panic(fmt.Sprintf("jobs: unsupported asynq.RedisConnOpt %T", opt))
+	}
+	rdb := newPipelinedRedis(rc)
+	return &Client{c: asynq.NewClientFromRedisClient(rdb), rdb: rdb}
 }
 
-// Close releases the Redis connection.
+// Close waits for the enqueues already sent, then releases the Redis
+// connection.
 func (c *Client) Close() error {
-	return c.c.Close()
+	return c.rdb.Close()
 }
 
 // enqueue adds t; a task ID conflict is reported as Duplicate, because the

@@ -3,6 +3,8 @@ package jobs_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,5 +68,64 @@ func TestParseApplyEventRejectsIncompletePayloads(t *testing.T) {
 		if _, err := jobs.ParseApplyEvent([]byte(payload)); err == nil {
 			t.Errorf("ParseApplyEvent(%q) succeeded", payload)
 		}
+	}
+}
+
+// Concurrent enqueues share pipelines; each still gets its own answer: of
+// the enqueues of one event exactly one adds a task.
+func TestConcurrentEnqueuesAnswerEachOne(t *testing.T) {
+	t.Parallel()
+	opt := jobstest.New(t)
+	client := jobs.NewClient(opt)
+	defer client.Close()
+	const events, copies = 100, 3
+	var (
+		mu       sync.Mutex
+		enqueued = map[string]int{}
+		wg       sync.WaitGroup
+	)
+	start := make(chan struct{})
+	for i := range events * copies {
+		wg.Go(func() {
+			<-start
+			ev := jobs.ApplyEvent{Source: "crm", Kind: "standard", EventID: fmt.Sprintf("evt_%d", i%events),
+				EventType: "user.upserted", OccurredAt: time.Now(), Payload: json.RawMessage(`{}`)}
+			got, err := client.EnqueueApplyEvent(context.Background(), ev)
+			if err != nil {
+				t.Errorf("enqueue %s: %v", ev.EventID, err)
+				return
+			}
+			if got == jobs.Enqueued {
+				mu.Lock()
+				enqueued[ev.EventID]++
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	inspector := asynq.NewInspector(opt)
+	defer inspector.Close()
+	for i := range events {
+		id := fmt.Sprintf("evt_%d", i)
+		if enqueued[id] != 1 {
+			t.Errorf("%s: enqueued %d times, want once", id, enqueued[id])
+		}
+		if _, err := inspector.GetTaskInfo(jobs.QueueInbound, "crm:"+id); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+}
+
+// A closed client refuses enqueues instead of hanging.
+func TestEnqueueAfterCloseFails(t *testing.T) {
+	t.Parallel()
+	client := jobs.NewClient(jobstest.New(t))
+	if err := client.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := client.EnqueueApplyEvent(context.Background(), jobs.ApplyEvent{Source: "crm", EventID: "e", EventType: "t", Payload: json.RawMessage(`{}`)})
+	if err == nil {
+		t.Fatal("enqueue on a closed client succeeded")
 	}
 }

@@ -84,24 +84,29 @@ type DeliveryToSend struct {
 	Pruned    bool   `db:"pruned"`
 	// CustomerExternalID is the customer the message is about, for logs.
 	CustomerExternalID string `db:"customer_external_id"`
-	Endpoint           Endpoint
+	// Endpoint has the fields an attempt uses: ID, URL, the secrets and
+	// Enabled.
+	Endpoint Endpoint
 }
 
-// DeliveryForSending loads a delivery, its message and its endpoint.
+// DeliveryForSending loads a delivery, its message and its endpoint, in
+// one statement.
 func (db *DB) DeliveryForSending(ctx context.Context, id int64) (DeliveryToSend, error) {
 	var d DeliveryToSend
-	var endpointID string
+	e := &d.Endpoint
 	err := db.x.QueryRowxContext(ctx, `
-		SELECT d.id, d.status, o.message_id, convert_to(o.body::text, 'UTF8'), o.pruned_at IS NOT NULL, d.endpoint_id,
-		       COALESCE(c.external_id, '')
-		FROM deliveries d JOIN outbox o ON o.id = d.outbox_id LEFT JOIN customers c ON c.id = o.customer_id
+		SELECT d.id, d.status, o.message_id, convert_to(o.body::text, 'UTF8'), o.pruned_at IS NOT NULL,
+		       COALESCE(c.external_id, ''),
+		       e.id, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.enabled
+		FROM deliveries d JOIN outbox o ON o.id = d.outbox_id JOIN webhook_endpoints e ON e.id = d.endpoint_id
+		LEFT JOIN customers c ON c.id = o.customer_id
 		WHERE d.id = $1`, id).
-		Scan(&d.ID, &d.Status, &d.MessageID, &d.Body, &d.Pruned, &endpointID, &d.CustomerExternalID)
+		Scan(&d.ID, &d.Status, &d.MessageID, &d.Body, &d.Pruned, &d.CustomerExternalID,
+			&e.ID, &e.URL, &e.Secret, &e.PreviousSecret, &e.PreviousSecretExpiresAt, &e.Enabled)
 	if err != nil {
 		return DeliveryToSend{}, wrapf(err, "delivery %d", id)
 	}
-	d.Endpoint, err = db.Endpoint(ctx, endpointID)
-	return d, err
+	return d, nil
 }
 
 // Attempt is one try at a delivery, as logged.
@@ -137,54 +142,75 @@ type AttemptRecord struct {
 	Disabled     bool       // the endpoint was disabled by this attempt
 }
 
+// recordAttempt is an attempt's record in one statement (one round trip,
+// no transaction of its own): the delivery's new status and attempt count,
+// the attempt's log row, and the endpoint's failing streak and, for a 410
+// Gone, its disabling. The endpoint row is written only when one of these
+// changes, so that deliveries to a healthy endpoint do not all queue on
+// its row lock; the condition is in the UPDATE's WHERE, so it is checked
+// against the row as it stands when locked, not as the statement's
+// snapshot saw it. It answers the endpoint's failing_since after the
+// statement.
+const recordAttempt = `
+WITH d AS (
+	UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = now(), status = $2, updated_at = now()
+	WHERE id = $1 RETURNING id, endpoint_id
+), a AS (
+	INSERT INTO delivery_attempts (delivery_id, status_code, latency_ms, response_snippet, error)
+	SELECT d.id, $3::integer, $4::integer, $5::text, $6::text FROM d
+), e AS (
+	UPDATE webhook_endpoints w
+	SET failing_since = CASE WHEN $7 THEN NULL ELSE COALESCE(w.failing_since, now()) END,
+	    enabled = w.enabled AND $8 = '',
+	    disabled_reason = CASE WHEN $8 = '' THEN w.disabled_reason ELSE $8 END,
+	    updated_at = CASE WHEN $8 = '' THEN w.updated_at ELSE now() END
+	FROM d
+	WHERE w.id = d.endpoint_id
+	  AND ($8 <> '' OR ($7 AND w.failing_since IS NOT NULL) OR (NOT $7 AND w.failing_since IS NULL))
+	RETURNING w.failing_since
+)
+SELECT CASE WHEN EXISTS (SELECT 1 FROM e) THEN (SELECT failing_since FROM e) ELSE w.failing_since END
+FROM d JOIN webhook_endpoints w ON w.id = d.endpoint_id`
+
 // RecordAttempt logs an attempt and moves the delivery to o.Status. A
 // success clears the endpoint's failing streak; a failure starts it.
 //
-// Disabling the endpoint, for a 410 Gone or for failing too long, happens
-// in the same transaction, so that no reader (and no crash) sees the
-// delivery failed while the endpoint still takes deliveries.
+// A 410 Gone disables the endpoint in the same statement. Failing too
+// long disables it, and fails the delivery, in a second transaction of its
+// own, taken only then: no reader (and no crash) sees the delivery failed
+// while the endpoint still takes deliveries; a crash between the two
+// leaves the delivery pending, and its next failed attempt disables the
+// endpoint.
 func (db *DB) RecordAttempt(ctx context.Context, a Attempt, o AttemptOutcome) (rec AttemptRecord, err error) {
+	err = db.x.GetContext(ctx, &rec.FailingSince, recordAttempt, a.DeliveryID, o.Status,
+		a.StatusCode, a.LatencyMS, a.Snippet, a.Error, o.Status == DeliveryDelivered, o.Disable)
+	if err != nil {
+		return AttemptRecord{}, wrapf(err, "record attempt of delivery %d", a.DeliveryID)
+	}
+	rec.Disabled = o.Disable != ""
+	if o.Disable != "" || o.Status != DeliveryPending || o.DisableAfter <= 0 || rec.FailingSince == nil ||
+		o.Now.Sub(*rec.FailingSince) < o.DisableAfter {
+		return rec, nil
+	}
 	err = db.InTx(ctx, func(tx *Tx) error {
-		rec = AttemptRecord{}
 		var endpointID string
-		err := tx.x.GetContext(ctx, &endpointID, `
-			UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = now(), status = $2, updated_at = now()
-			WHERE id = $1 RETURNING endpoint_id`, a.DeliveryID, o.Status)
-		if err != nil {
-			return wrapf(err, "record attempt of delivery %d", a.DeliveryID)
-		}
-		if _, err := tx.x.ExecContext(ctx, `
-			INSERT INTO delivery_attempts (delivery_id, status_code, latency_ms, response_snippet, error)
-			VALUES ($1, $2, $3, $4, $5)`, a.DeliveryID, a.StatusCode, a.LatencyMS, a.Snippet, a.Error); err != nil {
-			return wrapf(err, "log attempt of delivery %d", a.DeliveryID)
-		}
-		if err := tx.x.GetContext(ctx, &rec.FailingSince, `
-			UPDATE webhook_endpoints
-			SET failing_since = CASE WHEN $2 THEN NULL ELSE COALESCE(failing_since, now()) END,
-			    enabled = enabled AND $3 = '',
-			    disabled_reason = CASE WHEN $3 = '' THEN disabled_reason ELSE $3 END,
-			    updated_at = CASE WHEN $3 = '' THEN updated_at ELSE now() END
-			WHERE id = $1 RETURNING failing_since`, endpointID, o.Status == DeliveryDelivered, o.Disable); err != nil {
-			return wrapf(err, "endpoint %s", endpointID)
-		}
-		rec.Disabled = o.Disable != ""
-		if o.Disable != "" || o.Status != DeliveryPending || o.DisableAfter <= 0 || rec.FailingSince == nil ||
-			o.Now.Sub(*rec.FailingSince) < o.DisableAfter {
-			return nil
+		if err := tx.x.GetContext(ctx, &endpointID, `
+			UPDATE deliveries SET status = 'failed', updated_at = now() WHERE id = $1 RETURNING endpoint_id`,
+			a.DeliveryID); err != nil {
+			return wrapf(err, "fail delivery %d", a.DeliveryID)
 		}
 		if _, err := tx.x.ExecContext(ctx, `
 			UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1`,
 			endpointID, o.DisableReason); err != nil {
 			return wrapf(err, "disable endpoint %s", endpointID)
 		}
-		if _, err := tx.x.ExecContext(ctx, `
-			UPDATE deliveries SET status = 'failed', updated_at = now() WHERE id = $1`, a.DeliveryID); err != nil {
-			return wrapf(err, "fail delivery %d", a.DeliveryID)
-		}
-		rec.Disabled = true
 		return nil
 	})
-	return rec, err
+	if err != nil {
+		return AttemptRecord{}, err
+	}
+	rec.Disabled = true
+	return rec, nil
 }
 
 // PruneOutbox drops the bodies of messages written before `before` that no

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -51,25 +53,43 @@ func (db *DB) InsertInboxEvent(ctx context.Context, ev InboxEvent) (inserted boo
 	return n == 1, nil
 }
 
+// lockInboxEvent is the claim's one statement in the usual case, where the
+// receiver recorded the row: only what Apply needs, not the payload.
+const lockInboxEvent = `
+SELECT id, status, replays FROM inbox_events
+WHERE source = $1 AND event_id = $2
+FOR UPDATE`
+
 // ClaimInboxEvent makes sure the event has its inbox row (the receiver may
 // have accepted it through the queue alone while Postgres was down), locks
-// that row until the transaction ends and returns it as it stands. Callers
-// apply the event only while its status is still InboxReceived; the lock
-// makes concurrent deliveries of the same event wait and then see the final
-// status.
+// that row until the transaction ends and returns its id, status and
+// replay count (the other fields are ev's). Callers apply the event only
+// while its status is still InboxReceived; the lock makes concurrent
+// deliveries of the same event wait and then see the final status.
+//
+// The row is locked first and written only when missing, so the usual
+// claim is one round trip. Of workers that find it missing at once, one
+// inserts it and the others' inserts wait for that transaction, then do
+// nothing; their second lock sees the row as it committed.
 func (tx *Tx) ClaimInboxEvent(ctx context.Context, ev InboxEvent) (InboxEvent, error) {
-	if _, err := tx.x.ExecContext(ctx, insertInboxEvent,
-		ev.Source, ev.Kind, ev.EventID, ev.EventType, ev.OccurredAt, ev.Payload); err != nil {
-		return InboxEvent{}, wrapf(err, "record inbox event %s/%s", ev.Source, ev.EventID)
+	var row struct {
+		ID      int64  `db:"id"`
+		Status  string `db:"status"`
+		Replays int    `db:"replays"`
 	}
-	var got InboxEvent
-	err := tx.x.GetContext(ctx, &got, `
-		SELECT * FROM inbox_events
-		WHERE source = $1 AND event_id = $2
-		FOR UPDATE`, ev.Source, ev.EventID)
+	err := tx.x.GetContext(ctx, &row, lockInboxEvent, ev.Source, ev.EventID)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := tx.x.ExecContext(ctx, insertInboxEvent,
+			ev.Source, ev.Kind, ev.EventID, ev.EventType, ev.OccurredAt, ev.Payload); err != nil {
+			return InboxEvent{}, wrapf(err, "record inbox event %s/%s", ev.Source, ev.EventID)
+		}
+		err = tx.x.GetContext(ctx, &row, lockInboxEvent, ev.Source, ev.EventID)
+	}
 	if err != nil {
 		return InboxEvent{}, wrapf(err, "lock inbox event %s/%s", ev.Source, ev.EventID)
 	}
+	got := ev
+	got.ID, got.Status, got.Replays = row.ID, row.Status, row.Replays
 	return got, nil
 }
 

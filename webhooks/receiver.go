@@ -41,6 +41,7 @@ type Receiver struct {
 	now     func() time.Time
 	m       *Metrics
 	log     *slog.Logger
+	later   *deferredEnqueue // nil: every request enqueues its own event
 }
 
 // NewReceiver serves the given sources.
@@ -50,6 +51,15 @@ func NewReceiver(sources []Source, inbox Inbox, queue *jobs.Client, maxBody int6
 		bySource[s.Name] = s
 	}
 	return &Receiver{sources: bySource, inbox: inbox, queue: queue, maxBody: maxBody, now: time.Now, m: m, log: log}
+}
+
+// DeferEnqueue makes the receiver answer once an event's inbox row is
+// committed and enqueue it in the background (see deferredEnqueue). Call
+// stop after the HTTP server has shut down and before the queue client is
+// closed: it enqueues what was handed over and stops the enqueuers.
+func (rc *Receiver) DeferEnqueue() (stop func() error) {
+	rc.later = newDeferredEnqueue(rc.queue, rc.m, rc.log)
+	return func() error { rc.later.close(); return nil }
 }
 
 // Register mounts the receiver on r.
@@ -146,6 +156,8 @@ func (rc *Receiver) readBody(c *gin.Context) ([]byte, error) {
 // answers when the other is down (the sweeper enqueues inbox rows later, and
 // the worker writes the inbox row of a queued event). Only when neither
 // takes the event is the delivery refused, so the provider retries it.
+// With DeferEnqueue, an event the inbox took is answered at once and
+// enqueued in the background.
 func (rc *Receiver) accept(ctx context.Context, src Source, ev Event) (string, error) {
 	job := jobs.ApplyEvent{
 		Source: src.Name, Kind: src.Kind, EventID: ev.ID,
@@ -157,9 +169,14 @@ func (rc *Receiver) accept(ctx context.Context, src Source, ev Event) (string, e
 	if inboxErr == nil && !inserted {
 		return statusDuplicate, nil
 	}
+	if inboxErr == nil && rc.later != nil && rc.later.offer(job) {
+		// Durable in the inbox; the task follows in the background.
+		return statusEnqueued, nil
+	}
 	qCtx, cancel := context.WithTimeout(ctx, durableTimeout)
 	outcome, queueErr := rc.queue.EnqueueApplyEvent(qCtx, job)
 	cancel()
+	rc.m.enqueueResult("inline", outcome, queueErr)
 	switch {
 	case inboxErr != nil && queueErr != nil:
 		return "", fmt.Errorf("%w: inbox: %w; queue: %w", errUnavailable, inboxErr, queueErr)

@@ -72,17 +72,23 @@ func (h *EventHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err // logged by handleError, retried with backoff
 	}
 	h.metrics.observeApply(ev.Source, outcome, time.Since(start))
-	taskID, _ := asynq.GetTaskID(ctx)
-	log := h.log.With("event_id", ev.EventID, "source", ev.Source, "task_id", taskID, "customer", res.customer,
-		"event_type", ev.EventType, "outcome", outcome, "duration_ms", time.Since(start).Milliseconds())
+	logged := func() *slog.Logger {
+		taskID, _ := asynq.GetTaskID(ctx)
+		return h.log.With("event_id", ev.EventID, "source", ev.Source, "task_id", taskID, "customer", res.customer,
+			"event_type", ev.EventType, "outcome", outcome, "duration_ms", time.Since(start).Milliseconds())
+	}
 	switch {
 	case outcome == inbox.Failed && res.ruleBroken:
-		log.Warn("inbound event breaks a seat rule; recorded as failed", "reason", reason)
+		logged().Warn("inbound event breaks a seat rule; recorded as failed", "reason", reason)
 		return nil
 	case outcome == inbox.Failed:
 		return fmt.Errorf("event cannot be applied: %s: %w", reason, asynq.SkipRetry) // logged by handleError
 	}
-	log.Info("inbound event processed")
+	// One line per applied event is at debug level, as on the receive path:
+	// seatsync_event_apply_seconds{source,outcome} counts and times them.
+	if h.log.Enabled(ctx, slog.LevelDebug) {
+		logged().DebugContext(ctx, "inbound event processed")
+	}
 	return nil
 }
 

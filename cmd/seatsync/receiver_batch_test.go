@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -230,4 +231,41 @@ func serverAddr(t *testing.T, stdout io.Reader) string {
 	}
 	t.Fatalf("the serve process ended before it listened: %v", lines.Err())
 	return ""
+}
+
+// The receiver answers once an event's inbox row is committed and enqueues
+// it in the background; a graceful stop enqueues every event it
+// acknowledged before the process lets go of Redis.
+func TestReceiverStopEnqueuesEveryAcknowledgedEvent(t *testing.T) {
+	redis := jobstest.New(t)
+	dbURL := storagetest.NewURL(t)
+	env := &environment{environ: baseEnviron(dbURL, redis), stdout: io.Discard}
+	d, err := connect(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources, err := d.sources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{t: t, d: d, http: httptest.NewServer(d.mainRouter(sources)), redis: redis, dbURL: dbURL}
+	var evs []event
+	for i := range 60 {
+		evs = append(evs, userEvent(fmt.Sprintf("evt_stop_%d", i), time.Now()))
+	}
+	for i, a := range s.sendAll(evs) {
+		if a.status != http.StatusAccepted || status(a) != "enqueued" {
+			t.Fatalf("%s: %d %v, want 202 enqueued", evs[i].id, a.status, a.body)
+		}
+	}
+	s.http.Close() // as runUntilDone: intake first, then the connections
+	d.close()
+
+	inspector := asynq.NewInspector(redis)
+	defer inspector.Close()
+	for _, e := range evs {
+		if _, err := inspector.GetTaskInfo(jobs.QueueInbound, "crm:"+e.id); err != nil {
+			t.Errorf("acknowledged event %s is not on the queue after the stop: %v", e.id, err)
+		}
+	}
 }

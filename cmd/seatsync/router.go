@@ -42,6 +42,9 @@ func (d *deps) mainRouter(sources []webhooks.Source) *gin.Engine {
 	d.closers = append(d.closers, batcher.Close) // last in, so closed first: after the HTTP server, before the pool
 	receiver := webhooks.NewReceiver(sources, batcher, d.queue,
 		d.cfg.MaxBodyBytes, webhooks.NewMetrics(d.reg), d.log)
+	// Stopped after the HTTP server, before the queue client: the events
+	// acknowledged last are enqueued before the process exits.
+	d.closers = append(d.closers, receiver.DeferEnqueue())
 	receiver.Register(r)
 	seats := engine.New()
 	api.New(api.Options{
