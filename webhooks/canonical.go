@@ -100,6 +100,17 @@ type (
 		// provider mapping whose subscriptions do not carry them (Stripe:
 		// see OrderScheduleChanged).
 		KeepSchedules bool `json:"-"`
+		// Prices are the provider prices the event's items name, each with
+		// its product: what a later OrderScheduleChanged naming only a
+		// price is resolved by (Stripe).
+		Prices []ProviderPrice `json:"-"`
+	}
+	// ProviderPrice is one price of a provider and the product it belongs
+	// to; Metered prices bill usage, never seats.
+	ProviderPrice struct {
+		ID        string
+		ProductID string
+		Metered   bool
 	}
 	OrderCanceled struct {
 		ExternalID string `json:"external_id"`

@@ -23,7 +23,13 @@ import (
 //	                                                    cancels (another event) when dunning fails
 //	  data.status paused                                active: the seats are kept for the resume
 //	  scheduled_change.action "cancel"                  active: subscription.canceled follows at
-//	                                                    the end of the period
+//	                                                    the end of the period; CancelAt =
+//	                                                    scheduled_change.effective_at
+//	  scheduled_change.action "pause", "resume"         no CancelAt: a paused subscription keeps
+//	                                                    its seats (above), so a pause ahead
+//	                                                    changes nothing either
+//	  current_billing_period.ends_at                    CurrentPeriodEnd (null while paused or
+//	                                                    canceled: none)
 //	  any other data.status                             active, so that a status Paddle adds later
 //	                                                    cannot revoke every seat by itself
 //
@@ -171,9 +177,39 @@ func paddleSubscriptionCommand(eventType string, data json.RawMessage) (any, err
 		Status     string        `json:"status"`
 		CustomerID string        `json:"customer_id"`
 		Items      *[]paddleItem `json:"items"`
+		// Seats over time.
+		CurrentBillingPeriod *struct {
+			EndsAt string `json:"ends_at"`
+		} `json:"current_billing_period"`
+		ScheduledChange *struct {
+			Action      string `json:"action"`
+			EffectiveAt string `json:"effective_at"`
+		} `json:"scheduled_change"`
 	}
 	if err := unmarshalPaddleData(data, &s); err != nil {
 		return nil, err
+	}
+	var periodEnd, cancelAt *time.Time
+	if s.CurrentBillingPeriod != nil {
+		end, err := rfc3339Time("data.current_billing_period.ends_at", s.CurrentBillingPeriod.EndsAt)
+		if err != nil {
+			return nil, err
+		}
+		periodEnd = end
+	}
+	if c := s.ScheduledChange; c != nil {
+		if err := checkEnum("data.scheduled_change.action", c.Action, "cancel", "pause", "resume"); err != nil {
+			return nil, err
+		}
+		at, err := rfc3339Time("data.scheduled_change.effective_at", c.EffectiveAt)
+		switch {
+		case err != nil:
+			return nil, err
+		case at == nil:
+			return nil, fmt.Errorf("data.scheduled_change.effective_at is required")
+		case c.Action == "cancel":
+			cancelAt = at
+		}
 	}
 	if err := firstErr(checkID("data.id", s.ID), checkID("data.status", s.Status), checkID("data.customer_id", s.CustomerID)); err != nil {
 		return nil, err
@@ -191,7 +227,20 @@ func paddleSubscriptionCommand(eventType string, data json.RawMessage) (any, err
 		status = "canceled"
 	}
 	return OrderUpserted{ExternalID: s.ID, Customer: ProviderRef{Provider: "paddle", ID: s.CustomerID},
-		Status: status, Lines: lines}, nil
+		Status: status, Lines: lines, CancelAt: cancelAt, CurrentPeriodEnd: periodEnd}, nil
+}
+
+// rfc3339Time reads an optional RFC 3339 time (Paddle, Polar); "" (absent or null) is none.
+func rfc3339Time(field, v string) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q is not RFC 3339", field, clip(v))
+	}
+	t = t.UTC()
+	return &t, nil
 }
 
 // paddleLines makes one line per product, in order of first appearance,

@@ -28,9 +28,15 @@ func TestDecodePaddleFixtures(t *testing.T) {
 		support  = "pro_01hv8r2xvdsg4kqhnv1e2kx3jj"
 	)
 	ref := ProviderRef{Provider: "paddle", ID: customer}
+	// The period ends when the next bill is due; paused and canceled
+	// subscriptions have no current period.
+	periodEnd := time.Date(2024, 5, 12, 10, 18, 47, 293711000, time.UTC)
 	order := func(status string, lines ...OrderLine) OrderUpserted {
-		return OrderUpserted{ExternalID: sub, Customer: ref, Status: status, Lines: lines}
+		return OrderUpserted{ExternalID: sub, Customer: ref, Status: status, Lines: lines, CurrentPeriodEnd: &periodEnd}
 	}
+	noPeriod := func(o OrderUpserted) OrderUpserted { o.CurrentPeriodEnd = nil; return o }
+	// scheduled_change cancel: CancelAt is its effective_at.
+	canceling := func(o OrderUpserted) OrderUpserted { o.CancelAt = &periodEnd; return o }
 	tests := []struct {
 		name string // the fixture, which is named after its event type
 		at   time.Time
@@ -43,17 +49,18 @@ func TestDecodePaddleFixtures(t *testing.T) {
 		{name: "subscription.created", at: time.Date(2024, 4, 12, 10, 18, 49, 621022000, time.UTC),
 			want: order("active", OrderLine{ProductID: seats, Quantity: 10})},
 		{name: "subscription.updated", at: time.Date(2024, 4, 20, 8, 0, 0, 417511000, time.UTC),
-			want: order("active", OrderLine{ProductID: seats, Quantity: 8}, OrderLine{ProductID: support, Quantity: 1})},
+			want: canceling(order("active", OrderLine{ProductID: seats, Quantity: 8}, OrderLine{ProductID: support, Quantity: 1}))},
 		{name: "subscription.activated", at: time.Date(2024, 4, 26, 10, 18, 52, 3017000, time.UTC),
 			want: order("active", OrderLine{ProductID: seats, Quantity: 3})},
 		{name: "subscription.past_due", at: time.Date(2024, 5, 12, 10, 24, 13, 884202000, time.UTC),
 			want: order("active", OrderLine{ProductID: seats, Quantity: 10})},
+		// Paused, with a resume scheduled: no cancellation, no period.
 		{name: "subscription.paused", at: time.Date(2024, 5, 12, 10, 30, 2, 550164000, time.UTC),
-			want: order("active", OrderLine{ProductID: seats, Quantity: 10})},
+			want: noPeriod(order("active", OrderLine{ProductID: seats, Quantity: 10}))},
 		{name: "subscription.resumed", at: time.Date(2024, 6, 12, 0, 0, 3, 774418000, time.UTC),
 			want: order("active", OrderLine{ProductID: seats, Quantity: 10})},
 		{name: "subscription.canceled", at: time.Date(2024, 5, 12, 10, 18, 51, 266315000, time.UTC),
-			want: order("canceled", OrderLine{ProductID: seats, Quantity: 10})},
+			want: noPeriod(order("canceled", OrderLine{ProductID: seats, Quantity: 10}))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

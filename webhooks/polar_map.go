@@ -26,6 +26,9 @@ import (
 //	  data.status incomplete                          active: first payment in progress
 //	  any other data.status                           active, so that a status Polar adds later
 //	                                                  cannot revoke every seat by itself
+//	  data.current_period_end                         CurrentPeriodEnd
+//	  data.cancel_at_period_end true                  CancelAt = data.current_period_end (else
+//	                                                  data.ends_at); false: no CancelAt
 //
 // The event id is the webhook-id header and the event time the body's
 // timestamp. Unknown fields are ignored throughout: Polar adds them.
@@ -81,6 +84,10 @@ func polarSubscriptionCommand(eventType string, data json.RawMessage) (any, erro
 		Customer *struct {
 			ExternalID *string `json:"external_id"`
 		} `json:"customer"`
+		// Seats over time. RFC 3339 times, null when there is none.
+		CurrentPeriodEnd  string `json:"current_period_end"`
+		CancelAtPeriodEnd bool   `json:"cancel_at_period_end"`
+		EndsAt            string `json:"ends_at"`
 	}
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, jsonErr(data, &s, err, "data.")
@@ -108,11 +115,26 @@ func polarSubscriptionCommand(eventType string, data json.RawMessage) (any, erro
 			return nil, err
 		}
 	}
+	periodEnd, err := rfc3339Time("data.current_period_end", s.CurrentPeriodEnd)
+	if err != nil {
+		return nil, err
+	}
+	endsAt, err := rfc3339Time("data.ends_at", s.EndsAt)
+	if err != nil {
+		return nil, err
+	}
+	var cancelAt *time.Time
+	if s.CancelAtPeriodEnd {
+		if cancelAt = periodEnd; cancelAt == nil {
+			cancelAt = endsAt
+		}
+	}
 	status := "active"
 	if eventType == "subscription.revoked" || polarTerminal[s.Status] {
 		status = "canceled"
 	}
 	return OrderUpserted{ExternalID: s.ID, CustomerExternalID: externalID,
 		Customer: ProviderRef{Provider: "polar", ID: s.CustomerID}, Status: status,
-		Lines: []OrderLine{{ProductID: s.ProductID, Quantity: quantity}}}, nil
+		Lines:    []OrderLine{{ProductID: s.ProductID, Quantity: quantity}},
+		CancelAt: cancelAt, CurrentPeriodEnd: periodEnd}, nil
 }

@@ -31,6 +31,17 @@ func polarOrder(externalCustomer, status string, seats int) OrderUpserted {
 		Lines: []OrderLine{{ProductID: polarProduct, Quantity: seats}}}
 }
 
+// polarPeriod adds the fixtures' current_period_end, and CancelAt = that
+// end when cancel_at_period_end.
+func polarPeriod(o OrderUpserted, cancelAtPeriodEnd bool) OrderUpserted {
+	end := time.Date(2025, 3, 10, 8, 29, 58, 104000000, time.UTC)
+	o.CurrentPeriodEnd = &end
+	if cancelAtPeriodEnd {
+		o.CancelAt = &end
+	}
+	return o
+}
+
 func TestDecodePolarFixtures(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -38,11 +49,12 @@ func TestDecodePolarFixtures(t *testing.T) {
 		at   time.Time
 		want OrderUpserted
 	}{
-		{name: "subscription.created", at: time.Date(2025, 2, 10, 8, 30, 1, 412903000, time.UTC), want: polarOrder("acme", "active", 5)},
-		{name: "subscription.updated", at: time.Date(2025, 2, 18, 16, 2, 44, 70000000, time.UTC), want: polarOrder("", "active", 12)},
-		// Canceled at period end, on a price without seats: still active, one unit.
-		{name: "subscription.canceled", at: time.Date(2025, 2, 20, 9, 15, 0, 500000000, time.UTC), want: polarOrder("acme", "active", 1)},
-		{name: "subscription.revoked", at: time.Date(2025, 3, 10, 8, 30, 12, 331000000, time.UTC), want: polarOrder("acme", "canceled", 12)},
+		{name: "subscription.created", at: time.Date(2025, 2, 10, 8, 30, 1, 412903000, time.UTC), want: polarPeriod(polarOrder("acme", "active", 5), false)},
+		{name: "subscription.updated", at: time.Date(2025, 2, 18, 16, 2, 44, 70000000, time.UTC), want: polarPeriod(polarOrder("", "active", 12), false)},
+		// Canceled at period end, on a price without seats: still active, one
+		// unit, CancelAt the period's end.
+		{name: "subscription.canceled", at: time.Date(2025, 2, 20, 9, 15, 0, 500000000, time.UTC), want: polarPeriod(polarOrder("acme", "active", 1), true)},
+		{name: "subscription.revoked", at: time.Date(2025, 3, 10, 8, 30, 12, 331000000, time.UTC), want: polarPeriod(polarOrder("acme", "canceled", 12), true)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,7 +135,7 @@ func TestDecodePolarInvalid(t *testing.T) {
 		t.Parallel()
 		b := strings.Replace(strings.Replace(body, `"external_id": "acme"`, `"external_id": null`, 1), `"seats": 5`, `"seats": null`, 1)
 		env, err := decodePolar([]byte(b))
-		if want := polarOrder("", "active", 1); err != nil || !reflect.DeepEqual(env.Command, want) {
+		if want := polarPeriod(polarOrder("", "active", 1), false); err != nil || !reflect.DeepEqual(env.Command, want) {
 			t.Fatalf("decodePolar() = %+v, %v; want %+v", env.Command, err, want)
 		}
 	})

@@ -15,6 +15,8 @@ import (
 //	                                                          ProviderIDs{"stripe": object.id}
 //	customer.subscription.created|updated  OrderUpserted      ExternalID = subscription id;
 //	customer.subscription.deleted                             Customer = {"stripe", object.customer}
+//	subscription_schedule.created|updated| OrderScheduleChanged  OrderExternalID = object.subscription
+//	released|canceled                                         (or released_subscription); see stripe_schedule.go
 //	anything else                          ignored (ErrUnknownType)
 //
 //	subscription status                                     order Status
@@ -27,6 +29,15 @@ import (
 // product with an id), quantities of one product summed. Stripe always sets
 // quantity on a licensed item (1 unless told otherwise), so an absent one
 // means 1; a metered item has none and is skipped, since usage is not seats.
+//
+// Seats over time: CurrentPeriodEnd is the subscription's current_period_end
+// (API versions before 2025-03-31.basil) or else the earliest of its items'
+// current_period_end (basil and later moved it to the items). CancelAt is
+// that period end when cancel_at_period_end is true, else cancel_at (null:
+// none). KeepSchedules is always set: subscription events carry no line
+// schedules, those come in subscription_schedule.* events, and an update
+// must not clear them. Prices lists every item's price with its product
+// (metered ones flagged), for the worker to resolve the schedules' prices.
 
 // decodeStripe turns a stored Stripe event into its command. An unmapped type
 // returns the envelope's Type and Timestamp with an error wrapping
@@ -58,6 +69,9 @@ func mapStripe(ev stripeEvent) (any, error) {
 		decode = func(raw json.RawMessage) (any, error) { return decodeStripeSubscription(raw, false) }
 	case "customer.subscription.deleted":
 		decode = func(raw json.RawMessage) (any, error) { return decodeStripeSubscription(raw, true) }
+	case "subscription_schedule.created", "subscription_schedule.updated",
+		"subscription_schedule.released", "subscription_schedule.canceled":
+		decode = func(raw json.RawMessage) (any, error) { return decodeStripeSchedule(ev.Type, raw) }
 	default:
 		return nil, fmt.Errorf("stripe: %w %q", ErrUnknownType, clip(ev.Type))
 	}
@@ -65,6 +79,9 @@ func mapStripe(ev stripeEvent) (any, error) {
 		return nil, fmt.Errorf("stripe %s %s: data.object must be a JSON object: %w", ev.Type, ev.ID, ErrMalformed)
 	}
 	cmd, err := decode(ev.Data.Object)
+	if errors.Is(err, ErrUnknownType) {
+		return nil, fmt.Errorf("stripe %s %s: %w", ev.Type, ev.ID, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("stripe %s %s: %w: %w", ev.Type, ev.ID, err, ErrMalformed)
 	}
@@ -124,8 +141,10 @@ func deref(p *string) string {
 var stripeStatuses = []string{"incomplete", "incomplete_expired", "trialing", "active", "past_due", "canceled", "unpaid", "paused"}
 
 type stripeItem struct {
-	Quantity json.RawMessage `json:"quantity"`
-	Price    *struct {
+	Quantity         json.RawMessage `json:"quantity"`
+	CurrentPeriodEnd json.RawMessage `json:"current_period_end"` // API 2025-03-31.basil and later
+	Price            *struct {
+		ID        string          `json:"id"`
 		Product   json.RawMessage `json:"product"`
 		Recurring *struct {
 			UsageType string `json:"usage_type"`
@@ -139,7 +158,12 @@ func decodeStripeSubscription(raw json.RawMessage, deleted bool) (any, error) {
 		Object   *string         `json:"object"`
 		Customer json.RawMessage `json:"customer"`
 		Status   string          `json:"status"`
-		Items    *struct {
+		// Seats over time: a cancellation ahead, and the period's end
+		// (on the subscription before API 2025-03-31.basil).
+		CancelAt          json.RawMessage `json:"cancel_at"`
+		CancelAtPeriodEnd bool            `json:"cancel_at_period_end"`
+		CurrentPeriodEnd  json.RawMessage `json:"current_period_end"`
+		Items             *struct {
 			Data    *[]stripeItem `json:"data"`
 			HasMore bool          `json:"has_more"`
 		} `json:"items"`
@@ -164,15 +188,27 @@ func decodeStripeSubscription(raw json.RawMessage, deleted bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	prices, err := stripePrices(*s.Items.Data)
+	if err != nil {
+		return nil, err
+	}
+	periodEnd, cancelAt, err := stripePeriod(s.CurrentPeriodEnd, s.CancelAt, s.CancelAtPeriodEnd, *s.Items.Data)
+	if err != nil {
+		return nil, err
+	}
 	status := "active"
 	if deleted || s.Status == "canceled" || s.Status == "incomplete_expired" {
 		status = "canceled"
 	}
 	return OrderUpserted{
-		ExternalID: s.ID,
-		Customer:   ProviderRef{Provider: "stripe", ID: customer},
-		Status:     status,
-		Lines:      lines,
+		ExternalID:       s.ID,
+		Customer:         ProviderRef{Provider: "stripe", ID: customer},
+		Status:           status,
+		Lines:            lines,
+		CancelAt:         cancelAt,
+		CurrentPeriodEnd: periodEnd,
+		KeepSchedules:    true,
+		Prices:           prices,
 	}, nil
 }
 

@@ -12,6 +12,9 @@ func TestDecodeStripeFixtures(t *testing.T) {
 	t.Parallel()
 	const cus, sub = "cus_RqA1b2C3d4E5f6", "sub_1QxSub0a1b2c3d4e5f6g7h"
 	stripeCus := ProviderRef{Provider: "stripe", ID: cus}
+	unix := func(sec int64) *time.Time { t := time.Unix(sec, 0).UTC(); return &t }
+	seatsPrice := ProviderPrice{ID: "price_1QxSeatsMonthly", ProductID: "prod_RqSeats"}
+	phase2 := time.Unix(1745488720, 0).UTC()
 	tests := []struct {
 		name string // the fixture, which is the event type
 		unix int64
@@ -22,13 +25,32 @@ func TestDecodeStripeFixtures(t *testing.T) {
 		{name: "customer.updated", unix: 1741600360, want: CustomerUpserted{ExternalID: "acme",
 			Name: "Acme Corporation", Email: "finance@acme.example", ProviderIDs: map[string]string{"stripe": cus}}},
 		// Two prices of one product are summed; the metered item is no seat.
+		// The period end is the items' (API 2025-03-31.basil); every price is
+		// recorded, the metered one flagged.
 		{name: "customer.subscription.created", unix: 1741600720, want: OrderUpserted{ExternalID: sub,
-			Customer: stripeCus, Status: "active", Lines: []OrderLine{{ProductID: "prod_RqSeats", Quantity: 8}}}},
-		// Expanded customer and product; cancel_at_period_end is still active.
+			Customer: stripeCus, Status: "active", Lines: []OrderLine{{ProductID: "prod_RqSeats", Quantity: 8}},
+			CurrentPeriodEnd: unix(1742810320), KeepSchedules: true, Prices: []ProviderPrice{seatsPrice,
+				{ID: "price_1QxSeatsPromo", ProductID: "prod_RqSeats"}, {ID: "price_1QxApiCalls", ProductID: "prod_RqApiCalls", Metered: true}}}},
+		// Expanded customer and product; cancel_at_period_end is still active,
+		// canceling at the period end.
 		{name: "customer.subscription.updated", unix: 1742810400, want: OrderUpserted{ExternalID: sub,
-			Customer: stripeCus, Status: "active", Lines: []OrderLine{{ProductID: "prod_RqSeats", Quantity: 12}, {ProductID: "prod_RqAdmins", Quantity: 2}}}},
+			Customer: stripeCus, Status: "active", Lines: []OrderLine{{ProductID: "prod_RqSeats", Quantity: 12}, {ProductID: "prod_RqAdmins", Quantity: 2}},
+			CancelAt: unix(1745488720), CurrentPeriodEnd: unix(1745488720), KeepSchedules: true,
+			Prices: []ProviderPrice{seatsPrice, {ID: "price_1QxAdminsMonthly", ProductID: "prod_RqAdmins"}}}},
+		// No period end in the payload: cancel_at_period_end falls back to cancel_at.
 		{name: "customer.subscription.deleted", unix: 1745488725, want: OrderUpserted{ExternalID: sub,
-			Customer: stripeCus, Status: "canceled", Lines: []OrderLine{{ProductID: "prod_RqSeats", Quantity: 12}}}},
+			Customer: stripeCus, Status: "canceled", Lines: []OrderLine{{ProductID: "prod_RqSeats", Quantity: 12}},
+			CancelAt: unix(1745488720), KeepSchedules: true, Prices: []ProviderPrice{seatsPrice}}},
+		// The next phase keeps 8 seats and drops the admins' price.
+		{name: "subscription_schedule.created", unix: 1742900000, want: OrderScheduleChanged{OrderExternalID: sub, Customer: stripeCus,
+			Changes: []ScheduleChange{{PriceID: "price_1QxSeatsMonthly", Quantity: 8, At: phase2}, {PriceID: "price_1QxAdminsMonthly", Quantity: 0, At: phase2}}}},
+		// An expanded price names its product; a metered one is no seat.
+		{name: "subscription_schedule.updated", unix: 1743000000, want: OrderScheduleChanged{OrderExternalID: sub, Customer: stripeCus,
+			Changes: []ScheduleChange{{ProductID: "prod_RqSeats", PriceID: "price_1QxSeatsMonthly", Quantity: 10, At: phase2},
+				{PriceID: "price_1QxAdminsMonthly", Quantity: 1, At: phase2}}}},
+		// Released: the order is released_subscription; nothing is scheduled any more.
+		{name: "subscription_schedule.released", unix: 1743100000, want: OrderScheduleChanged{OrderExternalID: sub, Customer: stripeCus, Changes: []ScheduleChange{}}},
+		{name: "subscription_schedule.canceled", unix: 1743200000, want: OrderScheduleChanged{OrderExternalID: sub, Customer: stripeCus, Changes: []ScheduleChange{}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,7 +146,8 @@ func TestDecodeStripeSubscription(t *testing.T) {
 			if strings.HasPrefix(customer, "{") {
 				wantCus = "cus_9"
 			}
-			want := OrderUpserted{ExternalID: "sub_1", Customer: ProviderRef{"stripe", wantCus}, Status: tt.wantStatus, Lines: tt.wantLines}
+			want := OrderUpserted{ExternalID: "sub_1", Customer: ProviderRef{"stripe", wantCus}, Status: tt.wantStatus, Lines: tt.wantLines,
+				KeepSchedules: true, Prices: []ProviderPrice{}}
 			if err != nil || !reflect.DeepEqual(got.Command, want) {
 				t.Fatalf("decodeStripe() = %#v, %v\nwant %#v", got.Command, err, want)
 			}

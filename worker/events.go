@@ -64,11 +64,23 @@ func (h *EventHandler) applyCommand(ctx context.Context, tx *storage.Tx, env web
 				Elastic: l.Elastic, MaxQuantity: l.MaxQuantity, Release: l.Release,
 			}}
 		}
-		return h.engine.UpsertOrder(ctx, tx, storage.OrderInput{
+		applied, err := h.engine.UpsertOrder(ctx, tx, storage.OrderInput{
 			ExternalID: c.ExternalID, Customer: customerRef(c.CustomerExternalID, c.Customer),
 			Status: c.Status, Lines: lines, CancelAt: c.CancelAt, CurrentPeriodEnd: c.CurrentPeriodEnd,
 			KeepSchedules: c.KeepSchedules,
 		}, at)
+		if err != nil {
+			return false, err
+		}
+		// Recorded even from a stale event: a price's product never changes.
+		return applied, recordPrices(ctx, tx, c)
+	case webhooks.OrderScheduleChanged:
+		// An unknown order is retried, like order.canceled.
+		in, err := scheduleInput(ctx, tx, c)
+		if err != nil {
+			return false, err
+		}
+		return h.engine.SetSchedules(ctx, tx, in, at)
 	case webhooks.OrderCanceled:
 		// An unknown order is retried: its creation may still be on the way.
 		return h.engine.CancelOrder(ctx, tx, c.ExternalID, at)
@@ -107,6 +119,8 @@ func customerOf(cmd any) string {
 		externalID, p = c.CustomerExternalID, c.Customer
 	case webhooks.OrderUpserted:
 		externalID, p = c.CustomerExternalID, c.Customer
+	case webhooks.OrderScheduleChanged:
+		p = c.Customer
 	}
 	if externalID == "" && p.ID != "" {
 		return p.Provider + ":" + p.ID
