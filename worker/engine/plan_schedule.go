@@ -85,7 +85,7 @@ func PlanShrink(n int, marked, candidates []SeatView) []SeatView {
 // the live seats of the line among the requested ids. It returns the seats
 // to mark and to unmark, or the broken rule: ErrNoSchedule when the line
 // has no scheduled reduction (pending is how many seats it marks),
-// ErrMarkCount when the count differs, ErrSeatNotFound for an id that is no
+// ErrMarkCount when the count differs, ErrSeatNotOnLine for an id that is no
 // live seat of the line, ErrDuplicateSeat for an id given twice.
 func PlanMoveMarks(scheduled bool, marked []SeatView, requested []string, found []SeatView) (mark, unmark []string, err error) {
 	if !scheduled {
@@ -104,7 +104,7 @@ func PlanMoveMarks(scheduled bool, marked []SeatView, requested []string, found 
 			return nil, nil, ErrDuplicateSeat
 		}
 		if !live[id] {
-			return nil, nil, ErrSeatNotFound
+			return nil, nil, ErrSeatNotOnLine
 		}
 		want[id] = true
 	}

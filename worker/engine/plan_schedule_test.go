@@ -105,7 +105,7 @@ func TestPlanMoveMarks(t *testing.T) {
 		{"no schedule", false, nil, nil, ErrNoSchedule},
 		{"too few", true, []string{"a1"}, seats[4:5], ErrMarkCount},
 		{"too many", true, []string{"a1", "a2", "f1"}, seats[4:6], ErrMarkCount},
-		{"not on the line", true, []string{"a1", "elsewhere"}, seats[4:5], ErrSeatNotFound},
+		{"not on the line", true, []string{"a1", "elsewhere"}, seats[4:5], ErrSeatNotOnLine},
 		{"twice", true, []string{"a1", "a1"}, seats[4:5], ErrDuplicateSeat},
 	} {
 		if _, _, err := PlanMoveMarks(tc.scheduled, marked, tc.ids, tc.found); !errors.Is(err, tc.want) {

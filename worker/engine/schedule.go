@@ -11,9 +11,10 @@ import (
 
 // Broken rules of moving pending-removal marks (PUT /v1/orders/{order}/pending-removals).
 var (
-	ErrNoSchedule    = errors.New("no_schedule")    // 409: the line has no scheduled reduction to move marks of
-	ErrMarkCount     = errors.New("wrong_count")    // 422: as many seats must be named as the schedule marks
-	ErrDuplicateSeat = errors.New("duplicate_seat") // 422: a seat named twice
+	ErrNoSchedule    = errors.New("no_schedule")      // 409: the line has no scheduled reduction to move marks of
+	ErrMarkCount     = errors.New("wrong_count")      // 422: as many seats must be named as the schedule marks
+	ErrDuplicateSeat = errors.New("duplicate_seat")   // 422: a seat named twice
+	ErrSeatNotOnLine = errors.New("seat_not_on_line") // 422: a seat named is no live seat of the line
 )
 
 // ScheduleQueue enqueues the task that applies a scheduled change at its
@@ -165,8 +166,9 @@ func (e *Engine) ApplyDue(ctx context.Context, tx *storage.Tx, d storage.Due, no
 		return false, err
 	}
 	if d.Kind == storage.DueOrder {
-		lines, err := tx.LockOrderLines(ctx, t.OrderID)
-		if err != nil || len(lines) == 0 || !ScheduleDue(lines[0].CancelAt, d.At, now) {
+		// The lines first, in the lock order; ApplyCancelAt checks that the
+		// order is still active with that cancel_at.
+		if _, err := tx.LockOrderLines(ctx, t.OrderID); err != nil {
 			return false, err
 		}
 		if ok, err := tx.ApplyCancelAt(ctx, t.OrderID, d.At); !ok || err != nil {
@@ -217,7 +219,7 @@ func (e *Engine) MovePendingRemovals(ctx context.Context, tx *storage.Tx, orderE
 		return nil, broke(err, "the scheduled reduction of line %s of order %s removes %d seats; %d were named", productID, orderExternalID, len(marked), len(seatIDs))
 	case errors.Is(err, ErrDuplicateSeat):
 		return nil, broke(err, "a seat is named twice for line %s of order %s", productID, orderExternalID)
-	case errors.Is(err, ErrSeatNotFound):
+	case errors.Is(err, ErrSeatNotOnLine):
 		return nil, broke(err, "a seat named is no live seat of line %s of order %s", productID, orderExternalID)
 	case err != nil:
 		return nil, err

@@ -419,7 +419,7 @@ func TestMovePendingRemovals(t *testing.T) {
 		want error
 	}{
 		{[]string{seats[0]}, ErrMarkCount},
-		{[]string{seats[0], "00000000-0000-0000-0000-000000000000"}, ErrSeatNotFound},
+		{[]string{seats[0], "00000000-0000-0000-0000-000000000000"}, ErrSeatNotOnLine},
 		{[]string{seats[0], seats[0]}, ErrDuplicateSeat},
 	} {
 		if err := move(tc.ids...); !errors.Is(err, tc.want) {
