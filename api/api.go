@@ -99,6 +99,7 @@ func (a *API) Register(r gin.IRouter) {
 	v1.GET("/orders/:order/seats/:seat", a.getSeat)
 	v1.PUT("/orders/:order/seats/:seat", a.putSeat)
 	v1.POST("/orders/:order/seat-assignments", a.batchAssign)
+	v1.PUT("/orders/:order/pending-removals", a.putPendingRemovals)
 
 	v1.POST("/orders/:order/seats/:seat/invite", a.invite)
 	v1.POST("/orders/:order/seats/:seat/invite/resend", a.resendInvitation)

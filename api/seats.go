@@ -25,6 +25,9 @@ type seatJSON struct {
 	InvitedEmail    *string    `json:"invited_email"`
 	AssignedAt      *time.Time `json:"assigned_at"`
 	CreatedAt       time.Time  `json:"created_at"`
+	// PendingRemoval: the seat goes when its line's scheduled reduction or
+	// its order's cancel_at takes effect.
+	PendingRemoval bool `json:"pending_removal"`
 }
 
 func toSeatJSON(orderExternalID string, s storage.Seat) seatJSON {
@@ -32,6 +35,7 @@ func toSeatJSON(orderExternalID string, s storage.Seat) seatJSON {
 		ID: s.ID, OrderExternalID: orderExternalID, ProductID: s.ProductID, Status: s.Status,
 		UserExternalID: nullable(s.UserExternalID), UserEmail: nullable(s.UserEmail),
 		InvitedEmail: nullable(s.InvitedEmail), CreatedAt: s.CreatedAt,
+		PendingRemoval: s.PendingRemoval || s.CancelPending,
 	}
 	if s.Status == engine.SeatAssigned {
 		out.AssignedAt = s.OccupiedAt // an invited seat is occupied, but nobody is assigned yet

@@ -23,6 +23,12 @@ var invariants = []struct{ rule, query string }{
 		GROUP BY l.id HAVING l.live <> count(s.id)
 		    OR l.assigned <> count(s.id) FILTER (WHERE s.status = 'assigned')
 		    OR l.invited <> count(s.id) FILTER (WHERE s.status = 'invited')`},
+	{"pending removals: each line's counter is its marked live seats", `
+		SELECT format('line %s (%s): pending_removals %s, marked rows %s', l.id, l.product_id, l.pending_removals,
+		              count(s.id) FILTER (WHERE s.pending_removal))
+		FROM order_lines l LEFT JOIN seats s ON s.line_id = l.id AND s.retired_at IS NULL
+		GROUP BY l.id HAVING l.pending_removals <> count(s.id) FILTER (WHERE s.pending_removal)`},
+	{"seats over time: a line's marks are what its schedule removes", scheduleMarksInvariant},
 	{"2: one seat per user per line", `
 		SELECT format('user %s holds %s seats of line %s', user_id, count(*), line_id)
 		FROM seats WHERE user_id IS NOT NULL AND retired_at IS NULL
@@ -85,3 +91,15 @@ func (db *DB) InvariantViolations(ctx context.Context) ([]string, error) {
 	}
 	return all, nil
 }
+
+// scheduleMarksInvariant: a line of an active order with a scheduled
+// reduction has max(0, live − scheduled_quantity) seats marked
+// pending_removal, every other line none. (A cancel_at marks no row: every
+// live seat of the order counts as pending removal.) The one place that
+// says which lines may carry marks.
+const scheduleMarksInvariant = `
+	SELECT format('line %s (%s): %s marks, live %s, scheduled %s, order %s', l.id, l.product_id, l.pending_removals,
+	              l.live, COALESCE(l.scheduled_quantity::text, 'none'), o.status)
+	FROM order_lines l JOIN orders o ON o.id = l.order_id
+	WHERE l.pending_removals <> CASE WHEN l.scheduled_quantity IS NOT NULL AND o.status = 'active'
+	                                 THEN greatest(l.live - l.scheduled_quantity, 0) ELSE 0 END`

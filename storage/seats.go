@@ -20,6 +20,11 @@ type Seat struct {
 	Source         string     `db:"source"` // how the holder got it: manual or auto ("" when not assigned)
 	OccupiedAt     *time.Time `db:"occupied_at"`
 	CreatedAt      time.Time  `db:"created_at"`
+	// PendingRemoval: the seat is marked to go when its line's scheduled
+	// reduction applies. CancelPending: its order has a cancel_at, so every
+	// seat goes then (read by OrderSeats only; no row is marked for it).
+	PendingRemoval bool `db:"pending_removal"`
+	CancelPending  bool `db:"cancel_pending"`
 }
 
 // Line is an order line locked for the rest of the transaction, with its
@@ -45,6 +50,9 @@ type Line struct {
 	// The order's scheduled cancellation and period end.
 	CancelAt         *time.Time `db:"cancel_at"`
 	CurrentPeriodEnd *time.Time `db:"current_period_end"`
+
+	// What the line last reported of its schedule in seat.pool_updated.
+	Reported ReportedSchedule `db:"reported"`
 }
 
 // Free is how many of the line's seats nobody holds.
@@ -53,13 +61,15 @@ func (l Line) Free() int { return l.Live - l.Assigned - l.Invited }
 // seatColumns reads a Seat and its holder from seats s LEFT JOIN users u.
 const seatColumns = `s.id, s.line_id, s.status, COALESCE(s.user_id::text, '') AS user_id,
 	COALESCE(u.external_id, '') AS user_external_id, COALESCE(u.email, '') AS user_email,
-	COALESCE(s.invited_email, '') AS invited_email, s.occupied_at, s.created_at,
+	COALESCE(s.invited_email, '') AS invited_email, s.occupied_at, s.created_at, s.pending_removal,
 	COALESCE((SELECT a.source FROM assignments a WHERE a.seat_id = s.id AND a.ended_at IS NULL), '') AS source`
 
 const lineColumns = `
 	l.id, l.product_id, l.quantity, l.live, l.assigned, l.invited, o.id AS order_id,
 	l.scheduled_quantity, l.scheduled_at, l.elastic, l.max_quantity, l.release, l.pending_removals, l.exhausted,
 	o.external_id AS order_external_id, o.status AS order_status, o.cancel_at, o.current_period_end,
+	l.reported_scheduled_quantity AS "reported.scheduled_quantity", l.reported_scheduled_at AS "reported.scheduled_at",
+	l.reported_cancel_at AS "reported.cancel_at",
 	c.id AS customer_id, c.external_id AS customer_external_id
 	FROM order_lines l JOIN orders o ON o.id = l.order_id JOIN customers c ON c.id = o.customer_id`
 
@@ -126,14 +136,16 @@ func (tx *Tx) UserSeats(ctx context.Context, userIDs, lineIDs []string) ([]Seat,
 	return seats, wrapf(err, "seats of %d users", len(userIDs))
 }
 
-// FreeSeats returns up to n of a line's unassigned seats, oldest first: the
-// seats assignment and refilling hand out.
+// FreeSeats returns up to n of a line's unassigned seats, unmarked ones
+// first (a seat marked pending_removal is handed out only when no unmarked
+// one is free), then oldest first: the seats assignment and refilling hand
+// out (index seats_free_unmarked).
 func (tx *Tx) FreeSeats(ctx context.Context, lineID string, n int) ([]Seat, error) {
 	var seats []Seat
 	err := tx.x.SelectContext(ctx, &seats, `
 		SELECT `+seatColumns+` FROM seats s LEFT JOIN users u ON u.id = s.user_id
 		WHERE s.line_id = $1 AND s.retired_at IS NULL AND s.status = 'unassigned'
-		ORDER BY s.created_at, s.id LIMIT $2`, lineID, n)
+		ORDER BY s.pending_removal, s.created_at, s.id LIMIT $2`, lineID, n)
 	return seats, wrapf(err, "free seats of line %s", lineID)
 }
 

@@ -24,7 +24,7 @@ func (db *DB) OrderSeats(ctx context.Context, orderExternalID string, f SeatFilt
 	}
 	var seats []Seat
 	err := db.x.SelectContext(ctx, &seats, `
-		SELECT l.product_id, `+seatColumns+`
+		SELECT l.product_id, `+seatColumns+`, (o.cancel_at IS NOT NULL AND o.status = 'active') AS cancel_pending
 		FROM seats s JOIN order_lines l ON l.id = s.line_id JOIN orders o ON o.id = l.order_id
 		LEFT JOIN users u ON u.id = s.user_id
 		WHERE o.external_id = $1 AND s.retired_at IS NULL

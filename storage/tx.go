@@ -15,6 +15,16 @@ type Tx struct {
 	x         preparedTx
 	customers map[CustomerRef]string // resolved in this transaction
 	created   []string               // external ids of the customers it created
+	// afterCommit runs once the transaction has committed (AfterCommit).
+	afterCommit []func(context.Context)
+}
+
+// AfterCommit has fn run after the transaction commits, and never when it
+// rolls back: follow-up work outside the database (enqueuing a task) that
+// must not happen for a change that did not. fn must be safe to lose, in a
+// crash right after the commit, say: something else must catch up with it.
+func (tx *Tx) AfterCommit(fn func(context.Context)) {
+	tx.afterCommit = append(tx.afterCommit, fn)
 }
 
 // InTx runs fn in a transaction. It rolls back when fn returns an error or
@@ -47,12 +57,16 @@ func (db *DB) tryTx(ctx context.Context, fn func(*Tx) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err := fn(&Tx{x: preparedTx{Tx: x, stmts: db.stmts}}); err != nil {
+	tx := &Tx{x: preparedTx{Tx: x, stmts: db.stmts}}
+	if err := fn(tx); err != nil {
 		_ = x.Rollback()
 		return err
 	}
 	if err := x.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, f := range tx.afterCommit {
+		f(ctx)
 	}
 	return nil
 }

@@ -65,6 +65,7 @@ type Worker struct {
 	sweeper *inbox.Sweeper
 	relay   *delivery.Relay
 	expiry  *invitationSweep
+	sched   *scheduleSweep
 	opts    Options
 
 	stop       context.CancelFunc
@@ -77,13 +78,16 @@ type Worker struct {
 func New(opts Options, redisOpt asynq.RedisConnOpt, rdb redis.UniversalClient, db *storage.DB, queue *jobs.Client,
 	sender *webhooks.Sender, m *Metrics, log *slog.Logger) *Worker {
 	eng := engine.New()
+	eng.UseScheduleQueue(ScheduleQueue{Queue: queue})
+	schedules := &scheduleHandler{db: db, engine: eng, log: log}
 	events := &EventHandler{inbox: inbox.New(db, queue), engine: eng, metrics: m, log: log}
 	deliveries := delivery.NewHandler(db, sender, rdb, delivery.Options{
 		MaxInFlight: opts.MaxInFlightPerEndpoint, DisableAfter: opts.DisableAfter,
 	}, m.delivery, log)
 	tasks := map[string]taskType{
-		jobs.TypeApplyEvent: {handler: events, onError: events.handleError, retryDelay: events.retryDelay},
-		jobs.TypeDeliver:    {handler: deliveries, onError: deliveries.HandleError, retryDelay: delivery.RetryDelay},
+		jobs.TypeApplyEvent:    {handler: events, onError: events.handleError, retryDelay: events.retryDelay},
+		jobs.TypeDeliver:       {handler: deliveries, onError: deliveries.HandleError, retryDelay: delivery.RetryDelay},
+		jobs.TypeApplySchedule: {handler: schedules, onError: schedules.handleError, retryDelay: schedules.retryDelay},
 	}
 	mux := asynq.NewServeMux()
 	for typ, tt := range tasks {
@@ -124,6 +128,7 @@ func New(opts Options, redisOpt asynq.RedisConnOpt, rdb redis.UniversalClient, d
 		sweeper: inbox.NewSweeper(db, queue, opts.SweepAfter, m.swept, log),
 		relay:   delivery.NewRelay(db, queue, log),
 		expiry:  &invitationSweep{db: db, engine: eng, log: log},
+		sched:   &scheduleSweep{db: db, engine: eng, queue: queue, log: log},
 		opts:    opts,
 	}
 }
@@ -135,7 +140,7 @@ func (w *Worker) Start() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
-	w.background.Add(3)
+	w.background.Add(4)
 	go func() {
 		defer w.background.Done()
 		w.sweeper.Run(ctx, w.opts.SweepInterval)
@@ -147,6 +152,10 @@ func (w *Worker) Start() error {
 	go func() {
 		defer w.background.Done()
 		w.expiry.run(ctx, w.opts.SweepInterval)
+	}()
+	go func() {
+		defer w.background.Done()
+		w.sched.run(ctx, w.opts.SweepInterval)
 	}()
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/seatsync/seatsync/api"
 	"github.com/seatsync/seatsync/api/scim"
 	"github.com/seatsync/seatsync/webhooks"
+	"github.com/seatsync/seatsync/worker"
 	"github.com/seatsync/seatsync/worker/engine"
 	"github.com/seatsync/seatsync/worker/inbox"
 )
@@ -47,6 +48,7 @@ func (d *deps) mainRouter(sources []webhooks.Source) *gin.Engine {
 	d.closers = append(d.closers, receiver.DeferEnqueue())
 	receiver.Register(r)
 	seats := engine.New()
+	seats.UseScheduleQueue(worker.ScheduleQueue{Queue: d.queue}) // a PUT /v1/orders that schedules enqueues its task
 	api.New(api.Options{
 		DB: d.db, Queue: d.queue, Redis: d.rdb, Engine: seats, Log: d.log,
 		AllowPrivateNetworks: d.cfg.OutboundAllowPrivateNetworks, SecretGrace: d.cfg.OutboundSecretGrace, InvitationTTL: d.cfg.InvitationTTL,

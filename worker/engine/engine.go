@@ -19,7 +19,8 @@ import (
 // management API both go through it, so every rule and every event has one
 // code path.
 type Engine struct {
-	now func() time.Time
+	now   func() time.Time
+	queue ScheduleQueue // nil: schedules are applied by the sweep alone
 }
 
 // New returns an engine on the wall clock.
@@ -68,12 +69,21 @@ func (e *Engine) reconcileLine(ctx context.Context, tx *storage.Tx, line storage
 		}
 		line.Assigned, line.Invited = 0, 0
 	}
-	if line.Live != line.Quantity {
+	resized := line.Live != line.Quantity
+	if resized {
 		vacated, err := e.resize(ctx, tx, line)
 		if err != nil {
 			return err
 		}
 		displaced = append(displaced, vacated...)
+		if line.PendingRemovals > 0 { // resize retires marked seats first
+			if line.PendingRemovals, err = tx.PendingRemovals(ctx, line.ID); err != nil {
+				return err
+			}
+		}
+	}
+	if err := e.syncSchedule(ctx, tx, line, resized); err != nil {
+		return err
 	}
 	if err := e.fill(ctx, tx, line); err != nil {
 		return err
@@ -91,11 +101,10 @@ func (e *Engine) resize(ctx context.Context, tx *storage.Tx, line storage.Line) 
 		return nil, tx.CreateSeats(ctx, line.ID, line.Quantity-line.Live)
 	}
 	n := line.Live - max(line.Quantity, 0)
-	candidates, err := tx.RetirementCandidates(ctx, line.ID, n)
+	retire, err := e.retirement(ctx, tx, line, n)
 	if err != nil {
 		return nil, err
 	}
-	_, retire := PlanResize(line.Live, views(candidates), line.Quantity)
 	if len(retire) != n {
 		return nil, fmt.Errorf("line %s of order %s: %d seats to retire, %d found", line.ProductID, line.OrderExternalID, n, len(retire))
 	}

@@ -47,8 +47,9 @@ type (
 		ProductID        string    `json:"product_id"`
 		Quantity         int       `json:"quantity"`
 		PreviousQuantity int       `json:"previous_quantity"`
-		Sequence         int64     `json:"sequence"`
-		OccurredAt       time.Time `json:"occurred_at"`
+		poolSchedule
+		Sequence   int64     `json:"sequence"`
+		OccurredAt time.Time `json:"occurred_at"`
 	}
 	userEvent struct {
 		Customer   objectRef `json:"customer"`
@@ -85,14 +86,15 @@ func (e *Engine) emitSeats(ctx context.Context, tx *storage.Tx, line storage.Lin
 	return tx.AppendLineEvents(ctx, line.CustomerID, line.ID, entries)
 }
 
-// emitPool writes a seat.pool_updated event for a quantity change.
+// emitPool writes a seat.pool_updated event for a quantity or schedule change.
 func (e *Engine) emitPool(ctx context.Context, tx *storage.Tx, line storage.Line, previous int) error {
 	now := e.now().UTC()
 	return tx.AppendLineEvents(ctx, line.CustomerID, line.ID, []storage.OutboxEntry{{EventType: "seat.pool_updated",
 		Body: eventBody{Type: "seat.pool_updated", Timestamp: now, Data: poolEvent{
 			Customer:  objectRef{ID: line.CustomerID, ExternalID: line.CustomerExternalID},
 			Order:     objectRef{ID: line.OrderID, ExternalID: line.OrderExternalID},
-			ProductID: line.ProductID, Quantity: line.Quantity, PreviousQuantity: previous, OccurredAt: now,
+			ProductID: line.ProductID, Quantity: line.Quantity, PreviousQuantity: previous, poolSchedule: schedulePart(line),
+			OccurredAt: now,
 		}}}})
 }
 
