@@ -88,6 +88,8 @@ func (a *API) Register(r gin.IRouter) {
 	v1.GET("/customers/:customer/auto-assign", a.listAutoAssign)
 	v1.PUT("/customers/:customer/auto-assign/:product", a.putAutoAssign)
 	v1.DELETE("/customers/:customer/auto-assign/:product", a.deleteAutoAssign)
+	v1.POST("/customers/:customer/seats/add", a.addSeat)
+	v1.POST("/customers/:customer/seats/remove", a.removeSeat)
 	v1.POST("/customers/:customer/scim-tokens", a.createSCIMToken)
 	v1.GET("/customers/:customer/scim-tokens", a.listSCIMTokens)
 	v1.DELETE("/customers/:customer/scim-tokens/:id", a.revokeSCIMToken)

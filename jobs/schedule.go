@@ -46,7 +46,7 @@ func (c *Client) EnqueueApplySchedule(ctx context.Context, s ApplySchedule) (Out
 // ParseApplySchedule decodes a task payload.
 func ParseApplySchedule(payload []byte) (ApplySchedule, error) {
 	var s ApplySchedule
-	if err := json.Unmarshal(payload, &s); err != nil || s.ID == "" || (s.Kind != "line" && s.Kind != "order") || s.At.IsZero() {
+	if err := json.Unmarshal(payload, &s); err != nil || s.ID == "" || (s.Kind != "line" && s.Kind != "order" && s.Kind != "release") || s.At.IsZero() {
 		return ApplySchedule{}, fmt.Errorf("decode %s payload: kind (line or order), id and at are required", TypeApplySchedule)
 	}
 	return s, nil

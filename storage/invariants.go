@@ -9,12 +9,16 @@ import (
 // violation, described in words. Tests run them after every concurrent
 // scenario; an operator can run them against production.
 var invariants = []struct{ rule, query string }{
-	{"1: live seats = quantity, occupied <= quantity", `
-		SELECT format('line %s (%s): quantity %s, live seats %s, occupied %s', l.id, l.product_id, l.quantity,
+	// An elastic line grows seats for its users: quantity <= live <=
+	// max(quantity, max_quantity), no upper bound without max_quantity.
+	{"1: live seats = quantity (elastic: quantity <= live <= max(quantity, max_quantity)), occupied <= live seats", `
+		SELECT format('line %s (%s): quantity %s, elastic %s, max_quantity %s, live seats %s, occupied %s', l.id, l.product_id,
+		              l.quantity, l.elastic, COALESCE(l.max_quantity::text, 'none'),
 		              count(s.id), count(s.id) FILTER (WHERE s.status <> 'unassigned'))
 		FROM order_lines l LEFT JOIN seats s ON s.line_id = l.id AND s.retired_at IS NULL
-		GROUP BY l.id HAVING count(s.id) <> l.quantity
-		    OR count(s.id) FILTER (WHERE s.status <> 'unassigned') > l.quantity`},
+		GROUP BY l.id HAVING (NOT l.elastic AND count(s.id) <> l.quantity)
+		    OR (l.elastic AND (count(s.id) < l.quantity OR count(s.id) > greatest(l.quantity, COALESCE(l.max_quantity, count(s.id)))))
+		    OR count(s.id) FILTER (WHERE s.status <> 'unassigned') > count(s.id)`},
 	{"counters: each line's counters are its live seats", `
 		SELECT format('line %s (%s): counters live %s assigned %s invited %s, rows %s, %s, %s', l.id, l.product_id,
 		              l.live, l.assigned, l.invited, count(s.id),
@@ -92,14 +96,20 @@ func (db *DB) InvariantViolations(ctx context.Context) ([]string, error) {
 	return all, nil
 }
 
-// scheduleMarksInvariant: a line of an active order with a scheduled
-// reduction has max(0, live − scheduled_quantity) seats marked
-// pending_removal, every other line none. (A cancel_at marks no row: every
+// scheduleMarksInvariant: a fixed line of an active order with a
+// scheduled reduction has max(0, live − scheduled_quantity) seats marked
+// pending_removal; an elastic line releasing at the period end at most
+// its seats above the quantity (the grown seats freed since; a schedule
+// only lowers an elastic line's floor and marks nothing); every other
+// line none. (A cancel_at marks no row: every
 // live seat of the order counts as pending removal.) The one place that
 // says which lines may carry marks.
 const scheduleMarksInvariant = `
 	SELECT format('line %s (%s): %s marks, live %s, scheduled %s, order %s', l.id, l.product_id, l.pending_removals,
 	              l.live, COALESCE(l.scheduled_quantity::text, 'none'), o.status)
 	FROM order_lines l JOIN orders o ON o.id = l.order_id
-	WHERE l.pending_removals <> CASE WHEN l.scheduled_quantity IS NOT NULL AND o.status = 'active'
-	                                 THEN greatest(l.live - l.scheduled_quantity, 0) ELSE 0 END`
+	WHERE CASE WHEN l.elastic AND l.release = 'period_end' AND o.status = 'active'
+	           THEN l.pending_removals > greatest(l.live - l.quantity, 0)
+	           WHEN l.scheduled_quantity IS NOT NULL AND o.status = 'active' AND NOT l.elastic
+	           THEN l.pending_removals <> greatest(l.live - l.scheduled_quantity, 0)
+	           ELSE l.pending_removals <> 0 END`

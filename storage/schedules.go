@@ -66,6 +66,9 @@ func (tx *Tx) SetSchedules(ctx context.Context, in ScheduleInput, at time.Time) 
 const (
 	DueLine  = "line"  // a line's scheduled_quantity at its scheduled_at
 	DueOrder = "order" // an order's cancel_at
+	// DueRelease is an elastic line's seats marked pending_removal by its
+	// period_end release, retired at the order's current_period_end.
+	DueRelease = "release"
 )
 
 // Due is a scheduled change and when it takes effect: a line's reduction
@@ -86,9 +89,11 @@ type DueTarget struct {
 }
 
 // DueSchedules lists up to limit line schedules and cancellations of
-// active orders that take effect at or before until, soonest first. It
+// active orders that take effect at or before until, soonest first, and
+// the elastic lines whose marked seats their period end releases. It
 // reads without locking, through the partial indexes
-// order_lines_scheduled_at and orders_cancel_at (only what is scheduled),
+// order_lines_scheduled_at, orders_cancel_at and order_lines_release_due
+// (only what is scheduled),
 // so it never takes a lock out of the lock order: applying checks again
 // under the locks.
 func (db *DB) DueSchedules(ctx context.Context, until time.Time, limit int) ([]Due, error) {
@@ -100,6 +105,10 @@ func (db *DB) DueSchedules(ctx context.Context, until time.Time, limit int) ([]D
 		    UNION ALL
 		    (SELECT 'order', id::text, cancel_at FROM orders
 		     WHERE cancel_at IS NOT NULL AND status = 'active' AND cancel_at <= $1 ORDER BY cancel_at LIMIT $2)
+		    UNION ALL
+		    (SELECT 'release', l.id::text, o.current_period_end FROM order_lines l JOIN orders o ON o.id = l.order_id
+		     WHERE l.elastic AND l.release = 'period_end' AND l.pending_removals > 0
+		       AND o.status = 'active' AND o.current_period_end <= $1 ORDER BY o.current_period_end LIMIT $2)
 		) d ORDER BY at, kind, id LIMIT $2`, until, limit)
 	return out, wrapf(err, "due schedules")
 }
@@ -109,7 +118,7 @@ func (db *DB) DueSchedules(ctx context.Context, until time.Time, limit int) ([]D
 func (tx *Tx) DueTarget(ctx context.Context, d Due) (DueTarget, error) {
 	var t DueTarget
 	var err error
-	if d.Kind == DueLine {
+	if d.Kind == DueLine || d.Kind == DueRelease {
 		err = tx.x.GetContext(ctx, &t, `
 			SELECT c.external_id AS customer_external_id, o.external_id AS order_external_id, o.id AS order_id, l.product_id
 			FROM order_lines l JOIN orders o ON o.id = l.order_id JOIN customers c ON c.id = o.customer_id

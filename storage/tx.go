@@ -15,6 +15,7 @@ type Tx struct {
 	x         preparedTx
 	customers map[CustomerRef]string // resolved in this transaction
 	created   []string               // external ids of the customers it created
+	grown     map[string]int64       // elastic lines' seat.pool_updated of growth written in it (elastic.go)
 	// afterCommit runs once the transaction has committed (AfterCommit).
 	afterCommit []func(context.Context)
 }

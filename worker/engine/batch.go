@@ -154,6 +154,7 @@ func (e *Engine) applyBatch(ctx context.Context, tx *storage.Tx, line storage.Li
 	if len(steps) == 0 {
 		return nil
 	}
+	var freed []string
 	for _, step := range steps {
 		switch {
 		case step.Noop:
@@ -161,11 +162,12 @@ func (e *Engine) applyBatch(ctx context.Context, tx *storage.Tx, line storage.Li
 			if _, err := e.vacate(ctx, tx, line, []string{step.SeatID}, ReasonUnassigned); err != nil {
 				return err
 			}
+			freed = append(freed, step.SeatID)
 		default:
 			if err := e.occupy(ctx, tx, line, []Fill{{SeatID: step.SeatID, UserID: step.UserID}}, "manual"); err != nil {
 				return err
 			}
 		}
 	}
-	return e.fill(ctx, tx, line)
+	return e.refill(ctx, tx, line, freed)
 }

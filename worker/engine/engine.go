@@ -94,6 +94,9 @@ func (e *Engine) reconcileLine(ctx context.Context, tx *storage.Tx, line storage
 // resize creates or retires seats to bring the line to its quantity,
 // unseating the holders of retired ones, whom it returns.
 func (e *Engine) resize(ctx context.Context, tx *storage.Tx, line storage.Line) ([]storage.Vacated, error) {
+	if line.Elastic {
+		return e.resizeElastic(ctx, tx, line)
+	}
 	if err := e.emitPool(ctx, tx, line, line.Live); err != nil {
 		return nil, err
 	}
@@ -161,6 +164,9 @@ func (e *Engine) fill(ctx context.Context, tx *storage.Tx, line storage.Line) er
 	if line.OrderStatus != storage.OrderActive {
 		return nil
 	}
+	if line.Elastic {
+		return e.fillElastic(ctx, tx, line)
+	}
 	waiting, err := tx.NextWaiting(ctx, line)
 	if err != nil || len(waiting) == 0 {
 		return err
@@ -184,6 +190,9 @@ func (e *Engine) occupy(ctx context.Context, tx *storage.Tx, line storage.Line, 
 	}
 	occupied, err := tx.Occupy(ctx, line.ID, give, source)
 	if err != nil {
+		return err
+	}
+	if err := e.unmarkTaken(ctx, tx, line, seatIDsOf(fills)); err != nil {
 		return err
 	}
 	changes := make([]seatChange, len(occupied))

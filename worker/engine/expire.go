@@ -66,5 +66,5 @@ func (e *Engine) ExpireInvitation(ctx context.Context, tx *storage.Tx, inv stora
 	if _, err := e.vacate(ctx, tx, line, []string{inv.SeatID}, ReasonInvitationExpired); err != nil {
 		return false, err
 	}
-	return true, e.fill(ctx, tx, line)
+	return true, e.refill(ctx, tx, line, []string{inv.SeatID})
 }

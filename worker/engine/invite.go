@@ -60,6 +60,9 @@ func (e *Engine) Invite(ctx context.Context, tx *storage.Tx, orderExternalID, se
 	if err := PlanInvite(req); err != nil {
 		return Invitation{}, err
 	}
+	if err := e.unmarkTaken(ctx, tx, line, []string{seatID}); err != nil {
+		return Invitation{}, err
+	}
 	return e.openInvitation(ctx, tx, line, seatID, email, ttl, "")
 }
 
@@ -91,7 +94,7 @@ func (e *Engine) RevokeInvitation(ctx context.Context, tx *storage.Tx, orderExte
 	if _, err := e.vacate(ctx, tx, line, []string{seat.ID}, ReasonInvitationRevoked); err != nil {
 		return err
 	}
-	return e.fill(ctx, tx, line)
+	return e.refill(ctx, tx, line, []string{seat.ID})
 }
 
 // Claim gives the seat an invitation holds to a user of the order's

@@ -36,6 +36,9 @@ func (e *Engine) Assign(ctx context.Context, tx *storage.Tx, orderExternalID, pr
 		User:   userView(u),
 		SeatID: seatID, Seats: views(union(seats, more)),
 	})
+	if errors.Is(err, ErrNoFreeSeat) && line.Elastic {
+		return e.assignGrown(ctx, tx, line, u, "manual")
+	}
 	if err != nil || noop {
 		return err
 	}
@@ -59,7 +62,7 @@ func (e *Engine) Unassign(ctx context.Context, tx *storage.Tx, orderExternalID, 
 	if _, err := e.vacate(ctx, tx, line, idsOf(held), ReasonUnassigned); err != nil {
 		return err
 	}
-	return e.fill(ctx, tx, line)
+	return e.refill(ctx, tx, line, idsOf(held))
 }
 
 func userView(u storage.UserState) UserView {

@@ -33,9 +33,14 @@ func (e *Engine) UseScheduleQueue(q ScheduleQueue) { e.queue = q }
 // (unless the resize that precedes it did). It runs after resize, so
 // line.Live is the quantity.
 func (e *Engine) syncSchedule(ctx context.Context, tx *storage.Tx, line storage.Line, reported bool) error {
-	want := WantMarks(line.Quantity, line.ScheduledQuantity, line.OrderStatus == storage.OrderActive)
-	if err := e.syncMarks(ctx, tx, line, want); err != nil {
-		return err
+	// An elastic line's quantity is a floor, so its schedule lowers the
+	// floor and unseats nobody: it marks no seat (its marks are its
+	// release's, see elastic.go).
+	if !line.Elastic {
+		want := WantMarks(line.Quantity, line.ScheduledQuantity, line.OrderStatus == storage.OrderActive)
+		if err := e.syncMarks(ctx, tx, line, want); err != nil {
+			return err
+		}
 	}
 	current := currentSchedule(line)
 	if sameSchedule(current, line.Reported) {
@@ -179,6 +184,12 @@ func (e *Engine) ApplyDue(ctx context.Context, tx *storage.Tx, d storage.Due, no
 	line, err := tx.LockLine(ctx, t.OrderExternalID, t.ProductID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
+	}
+	if d.Kind == storage.DueRelease {
+		if err != nil || line.OrderStatus != storage.OrderActive || !ScheduleDue(line.CurrentPeriodEnd, d.At, now) {
+			return false, err
+		}
+		return e.releaseAtPeriodEnd(ctx, tx, line)
 	}
 	if err != nil || !ScheduleDue(line.ScheduledAt, d.At, now) || line.ScheduledQuantity == nil {
 		return false, err

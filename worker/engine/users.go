@@ -49,7 +49,7 @@ func (e *Engine) unseatUser(ctx context.Context, tx *storage.Tx, u storage.UserS
 		if _, err := e.vacate(ctx, tx, line, idsOf(seatsOn(held, line.ID)), ReasonUserDeactivated); err != nil {
 			return err
 		}
-		if err := e.fill(ctx, tx, line); err != nil {
+		if err := e.refill(ctx, tx, line, idsOf(seatsOn(held, line.ID))); err != nil {
 			return err
 		}
 	}
@@ -77,7 +77,7 @@ func (e *Engine) entitle(ctx context.Context, tx *storage.Tx, u storage.UserStat
 		if _, err := e.vacate(ctx, tx, line, []string{s.ID}, ReasonLeftGroup); err != nil {
 			return err
 		}
-		return e.fill(ctx, tx, line)
+		return e.refill(ctx, tx, line, []string{s.ID})
 	}
 	if !entitled {
 		return tx.StopWaiting(ctx, u.CustomerID, productID, u.ID)
@@ -100,6 +100,9 @@ func (e *Engine) entitle(ctx context.Context, tx *storage.Tx, u storage.UserStat
 			return err
 		}
 		return e.occupy(ctx, tx, line, []Fill{{SeatID: seatID, UserID: u.ID}}, "auto")
+	}
+	if seated, err := e.seatOnElastic(ctx, tx, lines, u); seated || err != nil {
+		return err
 	}
 	return tx.Wait(ctx, u.CustomerID, productID, u.ID)
 }
