@@ -45,6 +45,11 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 	if n := c.sweep(expiring.ExpiresAt); n != 1 {
 		t.Fatalf("sweep expired %d invitations, want 1", n)
 	}
+	// Demand: with every user entitled, u_43 takes the seat and u_44 is
+	// the first to wait; growing the order seats them and empties the list.
+	c.autoAssign("")
+	c.user("u_44", "")
+	c.order(2, "active")
 
 	msgs, err := c.db.OutboxMessages(context.Background(), 0, 100)
 	if err != nil {
@@ -97,7 +102,7 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 	}
 	for _, typ := range []string{"seat.pool_updated", "seat.assigned", "seat.revoked", "user.deactivated",
 		"seat.invited", "seat.claimed", "seat.revoked." + ReasonInvitationRevoked,
-		"seat.revoked." + ReasonInvitationExpired} {
+		"seat.revoked." + ReasonInvitationExpired, "seat.pool_exhausted", "seat.pool_available"} {
 		if !seen[typ] {
 			t.Errorf("the scenario wrote no %s event", typ)
 		}
