@@ -80,7 +80,7 @@ func TestEngineDemandOncePerTransition(t *testing.T) {
 	c.user("u4", "")
 	c.user("u2", `,"groups":["x"]`) // a change that moves nobody
 	c.wantDemand(&seen)
-	c.deactivate("u1") // u2 seated; u3 and u4 still wait
+	c.deactivate("u1")   // u2 seated; u3 and u4 still wait
 	c.order(2, "active") // u3 seated; u4 still waits
 	c.wantDemand(&seen)
 	if got := c.waiting(); got != 1 {
