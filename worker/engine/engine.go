@@ -142,6 +142,9 @@ func (e *Engine) reseat(ctx context.Context, tx *storage.Tx, line storage.Line, 
 			return err
 		}
 	}
+	if line.OrderStatus == storage.OrderActive {
+		return nil // ReconcileOrder checks the product's demand last
+	}
 	return e.settleDemand(ctx, tx, line.CustomerID, line.ProductID)
 }
 
