@@ -105,10 +105,13 @@ func (db *DB) SeatUsage(ctx context.Context, customerExternalID string) ([]Produ
 		    SELECT product_id, count(*) AS waiting FROM waiting_list
 		    WHERE customer_id = $1 GROUP BY product_id
 		), entitled AS (
+		    -- The membership is a scalar subquery, not EXISTS: an EXISTS
+		    -- becomes a (hashed) join that scans every customer's memberships
+		    -- of the group; this probes the primary key once per user.
 		    SELECT m.product_id, (SELECT count(*) FROM users u
 		        WHERE u.customer_id = $1 AND u.status = 'active'
-		          AND (m.group_name IS NULL OR EXISTS (SELECT 1 FROM user_groups g
-		               WHERE g.user_id = u.id AND g.group_name = m.group_name AND g.member))) AS entitled
+		          AND (m.group_name IS NULL OR (SELECT g.member FROM user_groups g
+		               WHERE g.user_id = u.id AND g.group_name = m.group_name))) AS entitled
 		    FROM auto_assign m WHERE m.customer_id = $1
 		), ids AS (
 		    SELECT product_id FROM products UNION SELECT product_id FROM waiting UNION SELECT product_id FROM entitled
