@@ -163,8 +163,10 @@ func TestOrdersAPI(t *testing.T) {
 		}
 		// sub_old is canceled: its 10 "pro" seats do not count.
 		want := []any{
-			map[string]any{"product_id": "addon", "quantity": 2.0, "assigned": 1.0, "invited": 0.0, "unassigned": 1.0, "waiting": 0.0},
-			map[string]any{"product_id": "pro", "quantity": 6.0, "assigned": 2.0, "invited": 0.0, "unassigned": 4.0, "waiting": 1.0},
+			map[string]any{"product_id": "addon", "quantity": 2.0, "assigned": 1.0, "invited": 0.0, "unassigned": 1.0, "waiting": 0.0,
+				"entitled": 0.0, "pending_removals": 0.0, "billable_quantity": 2.0},
+			map[string]any{"product_id": "pro", "quantity": 6.0, "assigned": 2.0, "invited": 0.0, "unassigned": 4.0, "waiting": 1.0,
+				"entitled": 0.0, "pending_removals": 0.0, "billable_quantity": 6.0},
 		}
 		if fmt.Sprint(a.body["data"]) != fmt.Sprint(want) {
 			t.Errorf("usage = %v, want %v", a.body["data"], want)

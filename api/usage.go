@@ -13,6 +13,11 @@ type productUsageJSON struct {
 	Invited    int    `json:"invited"`
 	Unassigned int    `json:"unassigned"`
 	Waiting    int    `json:"waiting"`
+	// Demand (issue 14): who automatic assignment entitles, the seats a
+	// scheduled change will retire, and what the customer is billed for.
+	Entitled         int `json:"entitled"`
+	PendingRemovals  int `json:"pending_removals"`
+	BillableQuantity int `json:"billable_quantity"`
 }
 
 // getSeatUsage answers a customer's seats per product over its active
@@ -28,6 +33,7 @@ func (a *API) getSeatUsage(c *gin.Context) {
 		data = append(data, productUsageJSON{
 			ProductID: u.ProductID, Quantity: u.Quantity, Assigned: u.Assigned,
 			Invited: u.Invited, Unassigned: u.Unassigned, Waiting: u.Waiting,
+			Entitled: u.Entitled, PendingRemovals: u.PendingRemovals, BillableQuantity: u.BillableQuantity,
 		})
 	}
 	c.JSON(http.StatusOK, gin.H{"data": data})

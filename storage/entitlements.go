@@ -48,12 +48,15 @@ func (tx *Tx) Wait(ctx context.Context, customerID, productID, userID string) er
 }
 
 // StopWaiting takes a user off the waiting list of a product, or of every
-// product when productID is "".
-func (tx *Tx) StopWaiting(ctx context.Context, customerID, productID, userID string) error {
-	_, err := tx.x.ExecContext(ctx, `
-		DELETE FROM waiting_list WHERE customer_id = $1 AND ($2 = '' OR product_id = $2) AND user_id = $3`,
+// product when productID is "", and returns the products whose list they
+// left (none when they were not waiting).
+func (tx *Tx) StopWaiting(ctx context.Context, customerID, productID, userID string) ([]string, error) {
+	var left []string
+	err := tx.x.SelectContext(ctx, &left, `
+		DELETE FROM waiting_list WHERE customer_id = $1 AND ($2 = '' OR product_id = $2) AND user_id = $3
+		RETURNING product_id`,
 		customerID, productID, userID)
-	return wrapf(err, "stop waiting")
+	return left, wrapf(err, "stop waiting")
 }
 
 // ClearWaiting empties the waiting list of a product for one customer.

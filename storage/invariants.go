@@ -74,6 +74,25 @@ var invariants = []struct{ rule, query string }{
 		SELECT format('line %s: %s seating events, %s unseating, %s seats held; %s inviting events, %s ending, %s seats invited',
 		              id, seated, unseated, held, invited, uninvited, pending)
 		FROM counts WHERE seated - unseated <> held OR invited - uninvited <> pending`},
+	// Demand signals: an active line is exhausted exactly when someone
+	// waits for its product or it is elastic, at its max_quantity, with no
+	// seat free; and its seat.pool_exhausted and seat.pool_available
+	// events alternate, ending in the state it holds.
+	{"demand: a line is exhausted when its product has a waiting list or it is elastic and full", `
+		SELECT format('line %s (%s): exhausted %s, waiting list %s, elastic %s, live %s of max %s, free %s',
+		              l.id, l.product_id, l.exhausted, w.waiting, l.elastic, l.live, l.max_quantity, l.live - l.assigned - l.invited)
+		FROM order_lines l JOIN orders o ON o.id = l.order_id,
+		     LATERAL (SELECT EXISTS (SELECT 1 FROM waiting_list w
+		                             WHERE w.customer_id = o.customer_id AND w.product_id = l.product_id) AS waiting) w
+		WHERE o.status = 'active' AND l.exhausted <> (w.waiting
+		    OR l.elastic AND l.max_quantity IS NOT NULL AND l.live >= l.max_quantity AND l.live - l.assigned - l.invited = 0)`},
+	{"demand: one seat.pool_exhausted, then one seat.pool_available, per transition", `
+		SELECT format('line %s: exhausted %s, %s pool_exhausted events, %s pool_available', l.id, l.exhausted,
+		              count(*) FILTER (WHERE e.event_type = 'seat.pool_exhausted'),
+		              count(*) FILTER (WHERE e.event_type = 'seat.pool_available'))
+		FROM order_lines l LEFT JOIN outbox e ON e.line_id = l.id
+		GROUP BY l.id HAVING count(*) FILTER (WHERE e.event_type = 'seat.pool_exhausted')
+		    - count(*) FILTER (WHERE e.event_type = 'seat.pool_available') <> l.exhausted::int`},
 	{"sequence: every event of a line has the next number", `
 		SELECT format('line %s: sequence %s, %s events, highest %s', l.id, l.sequence, count(e.id), max(e.sequence))
 		FROM order_lines l LEFT JOIN outbox e ON e.line_id = l.id

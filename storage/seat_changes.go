@@ -19,11 +19,13 @@ type Occupied struct {
 	UserID         string `db:"user_id"`
 	UserExternalID string `db:"user_external_id"`
 	UserEmail      string `db:"user_email"`
+	Waited         bool   `db:"waited"` // the user left the product's waiting list
 }
 
 // Occupy gives seats of one line to users, opens their assignments and
 // takes the users off the waiting list of the line's product, in one
-// statement however many there are; it returns them in the order given.
+// statement however many there are; it returns them in the order given,
+// each saying whether they were waiting.
 // The caller holds the line lock and has checked the rules.
 func (tx *Tx) Occupy(ctx context.Context, lineID string, give []Occupancy, source string) ([]Occupied, error) {
 	seats, users := make(pq.StringArray, len(give)), make(pq.StringArray, len(give))
@@ -46,8 +48,10 @@ func (tx *Tx) Occupy(ctx context.Context, lineID string, give []Occupancy, sourc
 		    DELETE FROM waiting_list w USING order_lines l JOIN orders o ON o.id = l.order_id
 		    WHERE l.id = $1 AND w.customer_id = o.customer_id AND w.product_id = l.product_id
 		      AND w.user_id IN (SELECT user_id FROM give)
+		    RETURNING w.user_id
 		)
-		SELECT give.seat_id, a.id AS assignment_id, give.user_id, u.external_id AS user_external_id, u.email AS user_email
+		SELECT give.seat_id, a.id AS assignment_id, give.user_id, u.external_id AS user_external_id, u.email AS user_email,
+		       give.user_id IN (SELECT user_id FROM seated) AS waited
 		FROM give JOIN assignment a ON a.seat_id = give.seat_id JOIN users u ON u.id = give.user_id
 		ORDER BY give.n`, lineID, seats, users, source)
 	return out, wrapf(err, "occupy %d seats of line %s", len(give), lineID)

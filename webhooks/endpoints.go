@@ -11,6 +11,7 @@ import (
 // (SPEC §3).
 var OutboundEventTypes = []string{
 	"seat.assigned", "seat.revoked", "seat.invited", "seat.claimed", "seat.pool_updated", "user.deactivated",
+	"seat.pool_exhausted", "seat.pool_available",
 }
 
 // DefaultSecretGrace is how long a rotated-out secret keeps signing unless

@@ -38,6 +38,7 @@ func (e *Engine) SetAutoAssign(ctx context.Context, tx *storage.Tx, customerExte
 		return err
 	}
 	var entitled, others []storage.UserState
+	var left []string
 	for _, externalID := range externalIDs {
 		u, err := tx.LockUser(ctx, customer, externalID)
 		if err != nil {
@@ -48,16 +49,18 @@ func (e *Engine) SetAutoAssign(ctx context.Context, tx *storage.Tx, customerExte
 			continue
 		}
 		others = append(others, u)
-		if err := tx.StopWaiting(ctx, c, productID, u.ID); err != nil {
+		gone, err := tx.StopWaiting(ctx, c, productID, u.ID)
+		if err != nil {
 			return err
 		}
+		left = append(left, gone...)
 	}
 	for _, u := range append(others, entitled...) {
 		if err := e.ReconcileUser(ctx, tx, u, true); err != nil {
 			return err
 		}
 	}
-	return nil
+	return e.settleProducts(ctx, tx, c, left)
 }
 
 // RemoveAutoAssign stops automatic assignment of a product for an existing
@@ -74,5 +77,8 @@ func (e *Engine) RemoveAutoAssign(ctx context.Context, tx *storage.Tx, customerE
 	if err := tx.DeleteAutoAssign(ctx, c, productID); err != nil {
 		return err
 	}
-	return tx.ClearWaiting(ctx, c, productID)
+	if err := tx.ClearWaiting(ctx, c, productID); err != nil {
+		return err
+	}
+	return e.settleDemand(ctx, tx, c, productID)
 }

@@ -173,3 +173,26 @@ func BenchmarkQuantityStep(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDemandTransition: a new user finds the pool full and is the
+// first to wait (seat.pool_exhausted), then a seated user is unassigned
+// and the seat goes to them, emptying the list (seat.pool_available): both
+// transitions of the demand signals per iteration.
+func BenchmarkDemandTransition(b *testing.B) {
+	for _, size := range poolSizes {
+		b.Run(fmt.Sprintf("seats=%d", size), func(b *testing.B) {
+			p := newBenchPool(b, size, size)
+			b.ResetTimer()
+			for i := range b.N {
+				p.upsertUser(fmt.Sprint("new", i), "")
+				seated := fmt.Sprint("u", 1+i%size)
+				if i >= size {
+					seated = fmt.Sprint("new", i-size)
+				}
+				p.tx("unassign "+seated, func(ctx context.Context, tx *storage.Tx) error {
+					return p.engine.Unassign(ctx, tx, "sub_1", "pro", seated)
+				})
+			}
+		})
+	}
+}

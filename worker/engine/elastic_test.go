@@ -128,8 +128,11 @@ func TestElasticGrowthToMaxUnderConcurrentSeatRequests(t *testing.T) {
 	if !slices.Equal(pool, want) {
 		t.Errorf("pool events %q, want %q", pool, want)
 	}
-	// The demand helper's seat.pool_exhausted lands here: exactly one for
-	// the line reaching max_quantity (and its first user waiting).
+	// Exactly one seat.pool_exhausted: the line reaching max_quantity and
+	// its first user waiting are one transition.
+	if n := c.countEvents("seat.pool_exhausted"); n != 1 {
+		t.Errorf("%d seat.pool_exhausted, want 1", n)
+	}
 	c.checkInvariants()
 }
 
@@ -391,4 +394,20 @@ func TestElasticScheduleLowersTheFloor(t *testing.T) {
 		t.Errorf("quantity %d, schedule %v; want 1 and none", l.Quantity, l.ScheduledAt)
 	}
 	c.checkInvariants()
+}
+
+// countEvents counts the outbox rows of one event type.
+func (c *engineCase) countEvents(eventType string) int {
+	c.t.Helper()
+	msgs, err := c.db.OutboxMessages(context.Background(), 0, 10000)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	n := 0
+	for _, m := range msgs {
+		if m.EventType == eventType {
+			n++
+		}
+	}
+	return n
 }

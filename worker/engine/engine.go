@@ -54,7 +54,7 @@ func (e *Engine) ReconcileOrder(ctx context.Context, tx *storage.Tx, orderID str
 			return err
 		}
 	}
-	return nil
+	return e.settleOrderDemand(ctx, tx, lines)
 }
 
 func (e *Engine) reconcileLine(ctx context.Context, tx *storage.Tx, line storage.Line) error {
@@ -154,7 +154,10 @@ func (e *Engine) reseat(ctx context.Context, tx *storage.Tx, line storage.Line, 
 			return err
 		}
 	}
-	return nil
+	if line.OrderStatus == storage.OrderActive {
+		return nil // ReconcileOrder checks the product's demand last
+	}
+	return e.settleDemand(ctx, tx, line.CustomerID, line.ProductID)
 }
 
 // fill gives the line's free seats to the users waiting for its product,
@@ -200,7 +203,10 @@ func (e *Engine) occupy(ctx context.Context, tx *storage.Tx, line storage.Line, 
 		changes[i] = seatChange{eventType: "seat.assigned", seatID: o.SeatID, assignmentID: o.AssignmentID,
 			user: &userRef{ExternalID: o.UserExternalID, Email: o.UserEmail}}
 	}
-	return e.emitSeats(ctx, tx, line, changes)
+	if err := e.emitSeats(ctx, tx, line, changes); err != nil {
+		return err
+	}
+	return e.afterOccupy(ctx, tx, line, occupied)
 }
 
 // vacate frees held or invited seats and reports who lost each: the user,
@@ -223,7 +229,10 @@ func (e *Engine) vacate(ctx context.Context, tx *storage.Tx, line storage.Line, 
 			changes[i].invitation = &invitationRef{Email: v.InvitedEmail}
 		}
 	}
-	return vacated, e.emitSeats(ctx, tx, line, changes)
+	if err := e.emitSeats(ctx, tx, line, changes); err != nil {
+		return nil, err
+	}
+	return vacated, e.afterFreed(ctx, tx, line)
 }
 
 func views(seats []storage.Seat) []SeatView {

@@ -289,8 +289,10 @@ func TestEngineAutomaticSeating(t *testing.T) {
 	if got := c.holders(); got != "u1 u3" {
 		t.Errorf("after u2 deactivated and u1 rejoined: %q", got)
 	}
-	want := []string{"seat.pool_updated 1", "seat.assigned u1", "seat.revoked u1 left_group", "seat.assigned u2",
-		"seat.pool_updated 2", "seat.assigned u3", "user.deactivated u2", "seat.revoked u2 user_deactivated", "seat.assigned u1"}
+	// u2 is the first to wait (seat.pool_exhausted, once: u3 waits behind
+	// them); the line is available again when growing seats the last.
+	want := []string{"seat.pool_updated 1", "seat.assigned u1", "seat.pool_exhausted waiting 1", "seat.revoked u1 left_group", "seat.assigned u2",
+		"seat.pool_updated 2", "seat.assigned u3", "seat.pool_available waiting 2", "user.deactivated u2", "seat.revoked u2 user_deactivated", "seat.assigned u1"}
 	if got := c.events(&seen); !slices.Equal(got, want) {
 		t.Errorf("events = %q\nwant %q", got, want)
 	}

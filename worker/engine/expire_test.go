@@ -56,10 +56,11 @@ func TestEngineExpiredInvitationFreesSeatOnce(t *testing.T) {
 	if n := c.sweep(later); n != 0 {
 		t.Errorf("second sweep expired %d, want 0", n)
 	}
-	if got, want := c.events(&seen), []string{"seat.revoked invitation_expired", "seat.assigned u2"}; !slices.Equal(got, want) {
+	if got, want := c.events(&seen), []string{"seat.revoked invitation_expired", "seat.assigned u2",
+		"seat.pool_available waiting 2"}; !slices.Equal(got, want) {
 		t.Errorf("events = %q, want %q", got, want)
 	}
-	if got, want := c.invitationEmails(after), []string{"jane@acme.test", "-"}; !slices.Equal(got, want) {
+	if got, want := c.invitationEmails(after), []string{"jane@acme.test", "-", "-"}; !slices.Equal(got, want) {
 		t.Errorf("invitation emails = %q, want %q", got, want)
 	}
 	if got := c.holders(); got != "u2 u1" {

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/seatsync/seatsync/storage"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -45,6 +47,25 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 	if n := c.sweep(expiring.ExpiresAt); n != 1 {
 		t.Fatalf("sweep expired %d invitations, want 1", n)
 	}
+	// Demand: with every user entitled, u_43 takes the seat and u_44 is
+	// the first to wait; growing the order seats them and empties the list.
+	c.autoAssign("")
+	c.user("u_44", "")
+	c.order(2, "active")
+	// An elastic line at its max_quantity with no seat free is exhausted
+	// though nobody waits: its event names the maximum.
+	one := 1
+	c.do("elastic order", func(ctx context.Context, tx *storage.Tx) error {
+		_, err := c.engine.UpsertOrder(ctx, tx, storage.OrderInput{
+			ExternalID: "sub_2", Customer: storage.CustomerRef{ExternalID: "acme"}, Status: storage.OrderActive,
+			Lines: []storage.LineInput{{ProductID: "team", Quantity: 1,
+				LineSettings: storage.LineSettings{Elastic: true, MaxQuantity: &one}}},
+		}, c.at())
+		return err
+	})
+	c.do("assign on the elastic line", func(ctx context.Context, tx *storage.Tx) error {
+		return c.engine.Assign(ctx, tx, "sub_2", "team", "", "u_44")
+	})
 
 	msgs, err := c.db.OutboxMessages(context.Background(), 0, 100)
 	if err != nil {
@@ -63,7 +84,8 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := m.EventType
-		if body.Data.Reason == ReasonInvitationRevoked || body.Data.Reason == ReasonInvitationExpired {
+		if body.Data.Reason == ReasonInvitationRevoked || body.Data.Reason == ReasonInvitationExpired ||
+			m.EventType == "seat.pool_exhausted" && body.Data.Reason == DemandMaxQuantity {
 			name += "." + body.Data.Reason
 		}
 		if seen[name] {
@@ -97,7 +119,7 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 	}
 	for _, typ := range []string{"seat.pool_updated", "seat.assigned", "seat.revoked", "user.deactivated",
 		"seat.invited", "seat.claimed", "seat.revoked." + ReasonInvitationRevoked,
-		"seat.revoked." + ReasonInvitationExpired} {
+		"seat.revoked." + ReasonInvitationExpired, "seat.pool_exhausted", "seat.pool_available", "seat.pool_exhausted." + DemandMaxQuantity} {
 		if !seen[typ] {
 			t.Errorf("the scenario wrote no %s event", typ)
 		}

@@ -63,7 +63,11 @@ func (e *Engine) Invite(ctx context.Context, tx *storage.Tx, orderExternalID, se
 	if err := e.unmarkTaken(ctx, tx, line, []string{seatID}); err != nil {
 		return Invitation{}, err
 	}
-	return e.openInvitation(ctx, tx, line, seatID, email, ttl, "")
+	inv, err := e.openInvitation(ctx, tx, line, seatID, email, ttl, "")
+	if err != nil {
+		return Invitation{}, err
+	}
+	return inv, e.afterOccupy(ctx, tx, line, nil) // an invited seat is not free
 }
 
 // ResendInvitation ends a seat's open invitation and opens another for the

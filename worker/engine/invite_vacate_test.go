@@ -94,7 +94,8 @@ func TestEngineRevokedInvitationSeatGoesToWaitingUser(t *testing.T) {
 	if got := c.holders(); got != "u1" {
 		t.Errorf("holders after revoke = %q, want the waiting user seated", got)
 	}
-	if got, want := c.events(&seen), []string{"seat.revoked invitation_revoked", "seat.assigned u1"}; !slices.Equal(got, want) {
+	if got, want := c.events(&seen), []string{"seat.revoked invitation_revoked", "seat.assigned u1",
+		"seat.pool_available waiting 1"}; !slices.Equal(got, want) {
 		t.Errorf("events = %q, want %q", got, want)
 	}
 	wantEnded(t, c.claim(inv.Token, "u1"), "revoked")

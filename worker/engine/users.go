@@ -53,7 +53,11 @@ func (e *Engine) unseatUser(ctx context.Context, tx *storage.Tx, u storage.UserS
 			return err
 		}
 	}
-	return tx.StopWaiting(ctx, u.CustomerID, "", u.ID)
+	left, err := tx.StopWaiting(ctx, u.CustomerID, "", u.ID)
+	if err != nil {
+		return err
+	}
+	return e.settleProducts(ctx, tx, u.CustomerID, left)
 }
 
 // entitle seats (or queues) an entitled user for a product, or takes an
@@ -80,7 +84,11 @@ func (e *Engine) entitle(ctx context.Context, tx *storage.Tx, u storage.UserStat
 		return e.refill(ctx, tx, line, []string{s.ID})
 	}
 	if !entitled {
-		return tx.StopWaiting(ctx, u.CustomerID, productID, u.ID)
+		left, err := tx.StopWaiting(ctx, u.CustomerID, productID, u.ID)
+		if err != nil {
+			return err
+		}
+		return e.settleProducts(ctx, tx, u.CustomerID, left)
 	}
 	for _, line := range lines {
 		var free []storage.Seat
@@ -104,7 +112,10 @@ func (e *Engine) entitle(ctx context.Context, tx *storage.Tx, u storage.UserStat
 	if seated, err := e.seatOnElastic(ctx, tx, lines, u); seated || err != nil {
 		return err
 	}
-	return tx.Wait(ctx, u.CustomerID, productID, u.ID)
+	if err := tx.Wait(ctx, u.CustomerID, productID, u.ID); err != nil {
+		return err
+	}
+	return e.reportDemand(ctx, tx, lines, true) // the lines are as locked: nothing changed them
 }
 
 func lineIDs(lines []storage.Line) []string {
