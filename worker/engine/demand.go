@@ -21,7 +21,8 @@ const (
 	// waiting list emptied (available).
 	DemandWaiting = "waiting"
 	// DemandMaxQuantity: an elastic line is at its max_quantity with no
-	// seat free (exhausted), or a seat of it is free again (available).
+	// seat free (exhausted), or a capped elastic line has a seat free or
+	// room to grow again (available).
 	DemandMaxQuantity = "max_quantity"
 )
 
@@ -47,10 +48,12 @@ func elasticFull(l storage.Line) bool {
 func capped(l storage.Line) bool { return l.Elastic && l.MaxQuantity != nil }
 
 // demandReason is the reason a transition of the line reports: the
-// elastic limit when that is what holds (exhausted) or what a freed seat
-// ended (available: the line is still at its maximum), else the waiting list.
+// elastic limit when that is what holds (exhausted), or what ended on a
+// capped elastic line (available: a seat is free again or the line can
+// grow, and users wait on such a line only at its limit), else the
+// waiting list.
 func demandReason(l storage.Line, exhausted bool) string {
-	if exhausted && elasticFull(l) || !exhausted && capped(l) && l.Live >= *l.MaxQuantity {
+	if exhausted && elasticFull(l) || !exhausted && capped(l) {
 		return DemandMaxQuantity
 	}
 	return DemandWaiting

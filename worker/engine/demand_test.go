@@ -31,7 +31,7 @@ func TestPoolExhausted(t *testing.T) {
 		{"elastic at max, a seat free", active(storage.Line{LineSettings: storage.LineSettings{Elastic: true, MaxQuantity: &two},
 			Quantity: 1, Live: 2, Assigned: 1}), false, false, DemandMaxQuantity},
 		{"elastic below max, full", active(storage.Line{LineSettings: storage.LineSettings{Elastic: true, MaxQuantity: &two},
-			Quantity: 1, Live: 1, Assigned: 1}), false, false, DemandWaiting},
+			Quantity: 1, Live: 1, Assigned: 1}), false, false, DemandMaxQuantity}, // room to grow again
 		{"elastic without max, full", active(storage.Line{LineSettings: storage.LineSettings{Elastic: true},
 			Quantity: 2, Live: 2, Assigned: 2}), false, false, DemandWaiting},
 		{"not elastic, full at its quantity", active(storage.Line{Quantity: 2, Live: 2, Assigned: 2}), false, false, DemandWaiting},

@@ -158,7 +158,7 @@ func TestElasticManualAssignAndProviderQuantity(t *testing.T) {
 		t.Errorf("assign at max: %s %q, want no_free_seat naming max_quantity", outcome, reason)
 	}
 	want := []string{"seat.pool_updated elastic_growth 1", "seat.assigned u1", "seat.pool_updated elastic_growth 1",
-		"seat.assigned u2", "seat.pool_updated elastic_growth 1", "seat.assigned u3"}
+		"seat.assigned u2", "seat.pool_updated elastic_growth 1", "seat.assigned u3", "seat.pool_exhausted max_quantity 1"}
 	// The first event is the order's creation (live 0 → quantity 1).
 	want[0] = "seat.pool_updated quantity_changed 1"
 	if got := c.events(&seen); !slices.Equal(got, want) {
@@ -175,7 +175,7 @@ func TestElasticManualAssignAndProviderQuantity(t *testing.T) {
 	c.wantLine("caught up", 3, 3, 0)
 	// Above live: seats are created, as on any line.
 	c.elasticOrder(5, 6, "")
-	if got := c.events(&seen); !slices.Equal(got, []string{"seat.pool_updated quantity_changed 5"}) {
+	if got := c.events(&seen); !slices.Equal(got, []string{"seat.pool_updated quantity_changed 5", "seat.pool_available max_quantity 5"}) {
 		t.Errorf("growing the quantity wrote %q", got)
 	}
 	// Below live: billing follows usage; the two free seats go, nobody is unseated.
@@ -189,7 +189,7 @@ func TestElasticManualAssignAndProviderQuantity(t *testing.T) {
 	}
 	// A max_quantity lowered below live retires occupied seats, rule 6.
 	c.elasticOrder(1, 2, "")
-	if got := c.events(&seen); !slices.Equal(got, []string{"seat.revoked u3 quantity_decreased", "seat.pool_updated quantity_changed 1"}) {
+	if got := c.events(&seen); !slices.Equal(got, []string{"seat.revoked u3 quantity_decreased", "seat.pool_updated quantity_changed 1", "seat.pool_exhausted max_quantity 1"}) {
 		t.Errorf("lowering max_quantity wrote %q", got)
 	}
 	c.checkInvariants()
@@ -233,7 +233,7 @@ func TestElasticReleaseImmediate(t *testing.T) {
 	}
 	c.wantLine("u3 refilled", 2, 2, 0)
 	c.unassign("u2") // grown seat, nobody waits: retired at once, billed down
-	if got := c.events(&seen); !slices.Equal(got, []string{"seat.revoked u2 unassigned", "seat.pool_updated elastic_release 1"}) {
+	if got := c.events(&seen); !slices.Equal(got, []string{"seat.revoked u2 unassigned", "seat.pool_available max_quantity 1", "seat.pool_updated elastic_release 1"}) {
 		t.Errorf("events = %q", got)
 	}
 	c.wantLine("u2 left", 1, 1, 0)
