@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/seatsync/seatsync/storage"
@@ -245,7 +247,6 @@ func TestDeliveryLimitsFromConfiguration(t *testing.T) {
 // once the task's lease expires another worker delivers it (at least once,
 // so the subscriber may see the message twice, under one webhook-id).
 func TestWorkerKilledMidDelivery(t *testing.T) {
-	// Mostly a wait for asynq's lease to run out: it runs beside the rest.
 	t.Parallel()
 	s := newStack(t, allowPrivate)
 	inFlight, unblock := make(chan struct{}), make(chan struct{})
@@ -272,12 +273,45 @@ func TestWorkerKilledMidDelivery(t *testing.T) {
 	close(unblock)
 	// asynq hands a dead worker's task to another worker 30 s after its
 	// 30 s lease ran out (room for clock skew); a worker recovers such tasks
-	// as it starts, and every minute after.
-	time.Sleep(61 * time.Second)
+	// as it starts, and every minute after. Rather than wait that minute,
+	// the test moves the dead worker's leases an hour into the past, which
+	// is what the minute would do to them.
+	expireLeases(t, s.redis)
 	s.startWorkerProcess(allowPrivate)
 	msg := s.messages()[0]
 	s.waitDelivery(msg, e.ID, storage.DeliveryDelivered)
 	if n := sk.requests(msg); n < 2 {
 		t.Errorf("the sink saw %d requests, want the killed attempt and the recovered one", n)
+	}
+}
+
+// expireLeases makes every task lease asynq holds in the Redis DB of opt
+// an hour old (the lease sets are asynq:{queue}:lease, scored by expiry in
+// Unix seconds), as if the worker holding them had died that long ago.
+func expireLeases(t *testing.T, opt asynq.RedisClientOpt) {
+	t.Helper()
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB, Password: opt.Password})
+	defer rdb.Close()
+	keys, err := rdb.Keys(ctx, "asynq:{*}:lease").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := float64(time.Now().Add(-time.Hour).Unix())
+	expired := 0
+	for _, key := range keys {
+		members, err := rdb.ZRange(ctx, key, 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range members {
+			if err := rdb.ZAddXX(ctx, key, redis.Z{Score: past, Member: m}).Err(); err != nil {
+				t.Fatal(err)
+			}
+			expired++
+		}
+	}
+	if expired == 0 {
+		t.Fatal("no task lease to expire: the killed worker held none")
 	}
 }
