@@ -12,10 +12,15 @@ import (
 // requests' rows in one statement and one commit. unnest keeps the text of
 // the statement the same whatever the batch size (six array parameters), so
 // Postgres plans one shape and the driver sends one message. Rows already
-// recorded are skipped; RETURNING names the ones that were new.
+// recorded are skipped; RETURNING names the ones that were new. Rows go in
+// key order: two batches holding some of the same events (a provider's
+// retry racing its first delivery) then take the unique index's locks in
+// the same order, and one waits for the other instead of deadlocking.
 const insertInboxEvents = `
 INSERT INTO inbox_events (source, kind, event_id, event_type, occurred_at, payload)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bytea[])
+    AS e(source, kind, event_id, event_type, occurred_at, payload)
+ORDER BY source COLLATE "C", event_id COLLATE "C"
 ON CONFLICT (source, event_id) DO NOTHING
 RETURNING source, event_id`
 

@@ -14,6 +14,14 @@ const (
 	OrderCanceled = "canceled"
 )
 
+// Line release settings (LineSettings.Release), spelled as webhooks spells
+// them for canonical events: a seat freed on an elastic line above its
+// quantity is retired at once, or at the order's current_period_end.
+const (
+	ReleaseImmediate = "immediate"
+	ReleasePeriodEnd = "period_end"
+)
+
 // Order is a subscription: how many seats of which product a customer pays for.
 type Order struct {
 	ID                 string     `db:"id"`
@@ -113,7 +121,7 @@ func (tx *Tx) UpsertOrder(ctx context.Context, in OrderInput, at time.Time) (app
 		products = append(products, l.ProductID)
 		release := l.Release
 		if release == "" {
-			release = "immediate"
+			release = ReleaseImmediate
 		}
 		_, err := tx.x.ExecContext(ctx, `
 			INSERT INTO order_lines (order_id, product_id, quantity, scheduled_quantity, scheduled_at, elastic, max_quantity, release)

@@ -202,7 +202,7 @@ func (e *Engine) release(ctx context.Context, tx *storage.Tx, line storage.Line,
 	if err != nil || line.Live <= line.Quantity {
 		return err
 	}
-	retire := line.Release != ReleasePeriodEnd
+	retire := line.Release != storage.ReleasePeriodEnd
 	n, err := tx.ReleaseFreed(ctx, line.ID, freed, retire)
 	if err != nil || n == 0 || !retire {
 		return err
@@ -212,18 +212,12 @@ func (e *Engine) release(ctx context.Context, tx *storage.Tx, line storage.Line,
 	return e.emitElasticPool(ctx, tx, line, ReasonElasticRelease, previous, line.Quantity)
 }
 
-// Line release settings, as webhooks.ReleaseImmediate and ReleasePeriodEnd.
-const (
-	ReleaseImmediate = "immediate"
-	ReleasePeriodEnd = "period_end"
-)
-
 // unmarkTaken clears the pending_removal marks of seats of an elastic line
 // a new holder just took: a seat released at the period end and taken
 // again is kept rather than the line growing. A line with a scheduled
 // change or cancellation keeps its marks (they are the schedule's).
 func (e *Engine) unmarkTaken(ctx context.Context, tx *storage.Tx, line storage.Line, seatIDs []string) error {
-	if !line.Elastic || line.Release != ReleasePeriodEnd || line.ScheduledQuantity != nil || line.CancelAt != nil {
+	if !line.Elastic || line.Release != storage.ReleasePeriodEnd || line.ScheduledQuantity != nil || line.CancelAt != nil {
 		return nil
 	}
 	return tx.UnmarkSeats(ctx, line.ID, seatIDs)

@@ -29,7 +29,7 @@ func (c *engineCase) elasticOrder(qty, maxQty int, release string) {
 		ExternalID: "sub_1", Customer: storage.CustomerRef{ExternalID: "acme"}, Status: storage.OrderActive,
 		Lines: []storage.LineInput{{ProductID: "pro", Quantity: qty, LineSettings: settings}},
 	}
-	if release == ReleasePeriodEnd {
+	if release == storage.ReleasePeriodEnd {
 		in.CurrentPeriodEnd = &periodEnd
 	}
 	c.do("upsert elastic order", func(ctx context.Context, tx *storage.Tx) error {
@@ -217,7 +217,7 @@ func TestElasticOneGrowthEventPerTransaction(t *testing.T) {
 func TestElasticReleaseImmediate(t *testing.T) {
 	t.Parallel()
 	c := newEngineCase(t)
-	c.elasticOrder(1, 2, ReleaseImmediate)
+	c.elasticOrder(1, 2, storage.ReleaseImmediate)
 	c.autoAssign("eng")
 	c.user("u1", `,"groups":["eng"]`)
 	c.user("u2", `,"groups":["eng"]`) // grown
@@ -252,7 +252,7 @@ func TestElasticReleaseImmediate(t *testing.T) {
 func TestElasticReleasePeriodEnd(t *testing.T) {
 	t.Parallel()
 	c := newEngineCase(t)
-	c.elasticOrder(1, 0, ReleasePeriodEnd)
+	c.elasticOrder(1, 0, storage.ReleasePeriodEnd)
 	for _, u := range []string{"u1", "u2", "u3", "u4"} {
 		c.user(u, "")
 		if u != "u4" {
@@ -306,7 +306,7 @@ func TestElasticReleasePeriodEnd(t *testing.T) {
 	// Marks the quantity caught up with are cleared at the period end.
 	c.unassign("u4")
 	c.wantLine("u4 left", 2, 1, 1)
-	c.elasticOrder(2, 0, ReleasePeriodEnd)
+	c.elasticOrder(2, 0, storage.ReleasePeriodEnd)
 	c.do("release with the quantity caught up", func(ctx context.Context, tx *storage.Tx) error {
 		line, err := tx.LockLine(ctx, "sub_1", "pro")
 		if err != nil {
