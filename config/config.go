@@ -110,7 +110,7 @@ func defaults() *Config {
 		OpsReadOnly:          true,
 		MaxBodyBytes:         1 << 20,
 		WorkerConcurrency:    10,
-		TaskCheckInterval:    50 * time.Millisecond,
+		TaskCheckInterval:    10 * time.Millisecond,
 		ShutdownTimeout:      20 * time.Second,
 		SweepInterval:        30 * time.Second,
 		SweepAfter:           time.Minute,

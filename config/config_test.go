@@ -19,7 +19,7 @@ func wantDefaults() *Config {
 		OpsReadOnly:          true,
 		MaxBodyBytes:         1048576,
 		WorkerConcurrency:    10,
-		TaskCheckInterval:    50 * time.Millisecond,
+		TaskCheckInterval:    10 * time.Millisecond,
 		ShutdownTimeout:      20 * time.Second,
 		SweepInterval:        30 * time.Second,
 		SweepAfter:           time.Minute,

@@ -53,47 +53,86 @@ func (db *DB) InsertInboxEvent(ctx context.Context, ev InboxEvent) (inserted boo
 	return n == 1, nil
 }
 
-// lockInboxEvent is the claim's one statement in the usual case, where the
-// receiver recorded the row: only what Apply needs, not the payload.
+// claimInboxEvent is the claim's one statement in the usual case, where the
+// receiver recorded the row and nobody has applied it yet: it locks the
+// row and marks it applied at once, so that an event whose apply ends
+// applied (nearly all of them) needs no second write of its row. The mark
+// commits or rolls back with the effect; FinishInboxEvent corrects it for
+// any other outcome. A concurrent claim of the same row waits for this
+// transaction and then, the row no longer received, claims nothing.
+const claimInboxEvent = `
+UPDATE inbox_events SET status = 'applied', error = '', processed_at = now()
+WHERE ` + receivedInboxRow + `
+RETURNING id`
+
+// receivedInboxRow picks the row of event ($1, $2) if it is still
+// received. The row is found by its key in a subquery: written as
+// "source = $1 AND event_id = $2 AND status = 'received'", Postgres may
+// take the listing index (source, status, id) instead of the unique key and
+// read every received event of the source, as it did under a backlog.
+const receivedInboxRow = `id = (SELECT id FROM inbox_events WHERE source = $1 AND event_id = $2) AND status = 'received'`
+
+// lockInboxEvent reads and locks the row of an event the claim did not
+// mark: one dealt with already, or one not recorded yet.
 const lockInboxEvent = `
-SELECT id, status, replays FROM inbox_events
+SELECT id, status FROM inbox_events
 WHERE source = $1 AND event_id = $2
 FOR UPDATE`
 
-// ClaimInboxEvent makes sure the event has its inbox row (the receiver may
-// have accepted it through the queue alone while Postgres was down), locks
-// that row until the transaction ends and returns its id, status and
-// replay count (the other fields are ev's). Callers apply the event only
-// while its status is still InboxReceived; the lock makes concurrent
-// deliveries of the same event wait and then see the final status.
-//
-// The row is locked first and written only when missing, so the usual
-// claim is one round trip. Of workers that find it missing at once, one
-// inserts it and the others' inserts wait for that transaction, then do
-// nothing; their second lock sees the row as it committed.
-func (tx *Tx) ClaimInboxEvent(ctx context.Context, ev InboxEvent) (InboxEvent, error) {
-	var row struct {
-		ID      int64  `db:"id"`
-		Status  string `db:"status"`
-		Replays int    `db:"replays"`
-	}
-	err := tx.x.GetContext(ctx, &row, lockInboxEvent, ev.Source, ev.EventID)
-	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := tx.x.ExecContext(ctx, insertInboxEvent,
-			ev.Source, ev.Kind, ev.EventID, ev.EventType, ev.OccurredAt, ev.Payload); err != nil {
-			return InboxEvent{}, wrapf(err, "record inbox event %s/%s", ev.Source, ev.EventID)
-		}
-		err = tx.x.GetContext(ctx, &row, lockInboxEvent, ev.Source, ev.EventID)
-	}
-	if err != nil {
-		return InboxEvent{}, wrapf(err, "lock inbox event %s/%s", ev.Source, ev.EventID)
-	}
-	got := ev
-	got.ID, got.Status, got.Replays = row.ID, row.Status, row.Replays
-	return got, nil
+// InboxClaim is what a worker's claim of an event's inbox row found.
+type InboxClaim struct {
+	ID int64
+	// Claimed: the row was received and this transaction now holds it,
+	// marked applied. Otherwise Status says what became of the event.
+	Claimed bool
+	Status  string
 }
 
-// FinishInboxEvent records the outcome of applying an event.
+// ClaimInboxEvent makes sure the event has its inbox row (the receiver may
+// have accepted it through the queue alone while Postgres was down), locks
+// that row until the transaction ends and, when the event is still to be
+// applied, marks it applied (see claimInboxEvent). The lock makes
+// concurrent deliveries of the same event wait and then see the final
+// status.
+//
+// The usual claim is one round trip. Of workers that find the row missing
+// at once, one inserts it and the others' inserts wait for that
+// transaction, then do nothing; their second claim sees the row as it
+// committed.
+func (tx *Tx) ClaimInboxEvent(ctx context.Context, ev InboxEvent) (InboxClaim, error) {
+	for retried := false; ; retried = true {
+		var id int64
+		err := tx.x.GetContext(ctx, &id, claimInboxEvent, ev.Source, ev.EventID)
+		if err == nil {
+			return InboxClaim{ID: id, Claimed: true}, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return InboxClaim{}, wrapf(err, "claim inbox event %s/%s", ev.Source, ev.EventID)
+		}
+		var row struct {
+			ID     int64  `db:"id"`
+			Status string `db:"status"`
+		}
+		err = tx.x.GetContext(ctx, &row, lockInboxEvent, ev.Source, ev.EventID)
+		switch {
+		case err == nil && row.Status != InboxReceived:
+			return InboxClaim{ID: row.ID, Status: row.Status}, nil
+		case err == nil:
+			// A replay put the row back between the two statements; the
+			// lock now held makes the next claim take it.
+		case errors.Is(err, sql.ErrNoRows) && !retried:
+			if _, err := tx.x.ExecContext(ctx, insertInboxEvent,
+				ev.Source, ev.Kind, ev.EventID, ev.EventType, ev.OccurredAt, ev.Payload); err != nil {
+				return InboxClaim{}, wrapf(err, "record inbox event %s/%s", ev.Source, ev.EventID)
+			}
+		default:
+			return InboxClaim{}, wrapf(err, "lock inbox event %s/%s", ev.Source, ev.EventID)
+		}
+	}
+}
+
+// FinishInboxEvent records the outcome of applying an event the claim did
+// not leave right: one that ended stale or failed.
 func (tx *Tx) FinishInboxEvent(ctx context.Context, id int64, status, reason string) error {
 	_, err := tx.x.ExecContext(ctx, `
 		UPDATE inbox_events SET status = $2, error = $3, processed_at = now()
@@ -136,7 +175,7 @@ func (db *DB) InboxEventByID(ctx context.Context, source, eventID string) (Inbox
 func (db *DB) GiveUpInboxEvent(ctx context.Context, source, eventID, reason string) error {
 	_, err := db.x.ExecContext(ctx, `
 		UPDATE inbox_events SET status = 'failed', error = $3, processed_at = now()
-		WHERE source = $1 AND event_id = $2 AND status = 'received'`, source, eventID, reason)
+		WHERE `+receivedInboxRow, source, eventID, reason)
 	if err != nil {
 		return wrapf(err, "give up inbox event %s/%s", source, eventID)
 	}

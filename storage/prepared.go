@@ -14,13 +14,18 @@ import (
 // prepared once per connection and kept: the seat engine's statements are
 // few and run on every event, and parsing them anew each time was a tenth
 // of an event's cost (BenchmarkApplyUserEvent: 2.1 → 1.8 ms alone, 1.0 →
-// 0.9 ms with 16 at once). Postgres still plans each execution for its
-// parameters (plan_cache_mode, see withSessionDefaults).
+// 0.9 ms with 16 at once). Postgres then keeps a generic plan where it
+// costs no more than planning for the parameters (plan_cache_mode, see
+// withSessionDefaults).
 //
-// Two kinds of statement run unprepared: those reading `*`, whose result
+// Three kinds of statement run unprepared: those reading `*`, whose result
 // type a migration could change under a plan Postgres keeps ("cached plan
-// must not change result type"), and any beyond maxPrepared distinct texts,
-// so that statements built from input (SCIM filters) cannot grow the cache
+// must not change result type"); those taking an array parameter (a cast
+// to an array type, or = ANY($n)), because a generic plan cannot see how
+// few rows the array names and may scan a whole pool where the plan made
+// for the call uses the index (a 50,000-seat deactivation took twice as
+// long as a 100-seat one); and any beyond maxPrepared distinct texts, so
+// that statements built from input (SCIM filters) cannot grow the cache
 // without bound.
 type preparedTx struct {
 	*sqlx.Tx
@@ -45,7 +50,7 @@ type stmtCache struct {
 func (c *stmtCache) get(query string) *sqlx.Stmt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if s, seen := c.m[query]; seen || len(c.m) >= maxPrepared || strings.Contains(query, "*") {
+	if s, seen := c.m[query]; seen || len(c.m) >= maxPrepared || !preparable(query) {
 		return s
 	}
 	if c.m == nil {
@@ -54,6 +59,11 @@ func (c *stmtCache) get(query string) *sqlx.Stmt {
 	c.m[query] = nil
 	go c.prepare(query)
 	return nil
+}
+
+// preparable reports whether query may run prepared (see preparedTx).
+func preparable(query string) bool {
+	return !strings.Contains(query, "*") && !strings.Contains(query, "[]") && !strings.Contains(query, "ANY($")
 }
 
 func (c *stmtCache) prepare(query string) {

@@ -51,6 +51,10 @@ type UserChange struct {
 	User    UserState
 	Applied bool
 	Before  string
+	// Reseat: the status or the memberships changed, so the user's seats
+	// are to be brought in line. A profile change alone leaves them as
+	// they are: what seats a user depends on neither.
+	Reseat bool
 }
 
 // userReturning reads a changed user back from the statement that changed
@@ -94,18 +98,19 @@ func (tx *Tx) UpsertUser(ctx context.Context, in UserInput, at time.Time) (UserC
 	if err != nil || !in.GroupsSet && !profile {
 		return UserChange{}, err
 	}
-	change := UserChange{User: u.UserState, Applied: profile, Before: u.Before}
+	change := UserChange{User: u.UserState, Applied: profile, Before: u.Before, Reseat: u.Before != u.Status}
 	if !profile {
 		if change.User, err = tx.userState(ctx, customerID, in.ExternalID); err != nil {
 			return UserChange{}, err
 		}
-		change.Before = change.User.Status
+		change.Before, change.Reseat = change.User.Status, false
 	}
 	if !in.GroupsSet {
 		return change, nil
 	}
 	groups, err := tx.listGroups(ctx, change.User.ID, in.Groups, at)
 	change.Applied = change.Applied || groups
+	change.Reseat = change.Reseat || groups
 	return change, err
 }
 
@@ -168,6 +173,7 @@ func (tx *Tx) ChangeUserGroup(ctx context.Context, customer CustomerRef, userExt
 		WHERE $4::timestamptz IS NULL OR user_groups.applied_event_at <= EXCLUDED.applied_event_at
 		RETURNING true`, u.ID, group, member, eventTime(at))
 	change.Applied, err = appliedOrStale(err, "change group "+group+" of user "+userExternalID)
+	change.Reseat = change.Applied
 	return change, err
 }
 
@@ -189,7 +195,7 @@ func (tx *Tx) DeactivateUser(ctx context.Context, customer CustomerRef, external
 		WHERE `+newer("users.status_event_at", "$3")+`
 		`+userReturning, customerID, externalID, eventTime(at))
 	applied, err := appliedOrStale(err, "deactivate user "+customer.String()+"/"+externalID)
-	return UserChange{User: u.UserState, Applied: applied, Before: u.Before}, err
+	return UserChange{User: u.UserState, Applied: applied, Before: u.Before, Reseat: applied}, err
 }
 
 // userState reads a user of a customer, without its groups.

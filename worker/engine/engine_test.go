@@ -359,3 +359,32 @@ func TestEngineBatch(t *testing.T) {
 	}
 	c.checkInvariants()
 }
+
+// Automatic assignment follows a user's status and memberships, not the
+// profile: a profile update of a user an admin unassigned leaves them
+// unseated (and costs no seat reads); a reactivation seats them again.
+func TestProfileChangeLeavesSeatsAlone(t *testing.T) {
+	t.Parallel()
+	c := newEngineCase(t)
+	var seen int64
+	c.order(1, "active")
+	c.do("map every active user", func(ctx context.Context, tx *storage.Tx) error {
+		return c.engine.SetAutoAssign(ctx, tx, "acme", "pro", "")
+	})
+	c.user("u1", "")
+	c.unassign("u1")
+	c.events(&seen)
+	c.user("u1", "") // a newer profile
+	if got := c.holders(); got != "-" {
+		t.Errorf("after a profile update: holders %q, want the seat left free", got)
+	}
+	if got := c.events(&seen); len(got) != 0 {
+		t.Errorf("a profile update sent %q, want nothing", got)
+	}
+	c.deactivate("u1")
+	c.user("u1", "") // reactivated
+	if got := c.holders(); got != "u1" {
+		t.Errorf("after reactivation: holders %q, want u1 seated", got)
+	}
+	c.checkInvariants()
+}

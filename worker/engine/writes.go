@@ -84,12 +84,13 @@ func (e *Engine) SetSchedules(ctx context.Context, tx *storage.Tx, in storage.Sc
 	})
 }
 
-// changeUser applies a change to a user, then its seat consequences. The
+// changeUser applies a change to a user, then its seat consequences when
+// its status or memberships changed (a profile alone has none). The
 // change's own statement locks the user and says what the user was before,
 // so the user is read once.
 func (e *Engine) changeUser(ctx context.Context, tx *storage.Tx, change func() (storage.UserChange, error)) (bool, error) {
 	c, err := change()
-	if err != nil || !c.Applied {
+	if err != nil || !c.Reseat {
 		return c.Applied, err
 	}
 	return true, e.ReconcileUser(ctx, tx, c.User, c.Before == storage.UserActive)

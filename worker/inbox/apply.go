@@ -30,15 +30,16 @@ type ApplyFunc func(ctx context.Context, tx *storage.Tx) (applied bool, err erro
 // Apply applies ev with fn unless its inbox row says it already was, and
 // returns what became of it: Applied, Stale, Failed (with the reason) or
 // Duplicate. Claiming the row (creating it when only the queue had the
-// event), the effect and the row's new status are one transaction, so an
-// event is applied at most once however many workers get it (rule 8).
+// event, and marking it applied), the effect and, for any other outcome,
+// the row's correction are one transaction, so an event is applied at most
+// once however many workers get it (rule 8).
 func (i *Inbox) Apply(ctx context.Context, ev jobs.ApplyEvent, fn ApplyFunc) (outcome, reason string, err error) {
 	err = i.db.InTx(ctx, func(tx *storage.Tx) error {
-		row, err := tx.ClaimInboxEvent(ctx, Row(ev))
+		claim, err := tx.ClaimInboxEvent(ctx, Row(ev))
 		if err != nil {
 			return err
 		}
-		if row.Status != storage.InboxReceived {
+		if !claim.Claimed {
 			outcome, reason = Duplicate, ""
 			return nil
 		}
@@ -53,7 +54,10 @@ func (i *Inbox) Apply(ctx context.Context, ev jobs.ApplyEvent, fn ApplyFunc) (ou
 		case !applied:
 			outcome = Stale
 		}
-		return tx.FinishInboxEvent(ctx, row.ID, outcome, reason)
+		if outcome == Applied {
+			return nil // the claim marked it so
+		}
+		return tx.FinishInboxEvent(ctx, claim.ID, outcome, reason)
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("apply event %s/%s: %w", ev.Source, ev.EventID, err)

@@ -3,6 +3,7 @@ package inbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -84,34 +85,49 @@ func TestApplyErrorRollsBack(t *testing.T) {
 }
 
 // The queue's task ID is only a first filter: even when the same event
-// reaches many workers at once, Postgres lets exactly one apply it.
+// reaches many workers at once, Postgres lets exactly one apply it,
+// whether the receiver recorded its row (the claim's one statement) or
+// only the queue had it (the claim records the row).
 func TestApplyOnceUnderConcurrentDeliveries(t *testing.T) {
 	t.Parallel()
-	in, _ := setup(t, false)
-	ev := event("evt_1")
-	const workers = 50
-	var mu sync.Mutex
-	counts, effects := map[string]int{}, 0
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			outcome, _, err := in.Apply(context.Background(), ev, func(context.Context, *storage.Tx) (bool, error) {
-				mu.Lock()
-				effects++
-				mu.Unlock()
-				return true, nil
-			})
-			if err != nil {
-				t.Error(err)
+	for _, recorded := range []bool{true, false} {
+		t.Run(fmt.Sprintf("recorded=%v", recorded), func(t *testing.T) {
+			t.Parallel()
+			in, b := setup(t, false)
+			ev := event("evt_1")
+			if recorded {
+				if _, err := in.Record(t.Context(), ev); err != nil {
+					t.Fatal(err)
+				}
 			}
-			mu.Lock()
-			counts[outcome]++
-			mu.Unlock()
+			const workers = 50
+			var mu sync.Mutex
+			counts, effects := map[string]int{}, 0
+			var wg sync.WaitGroup
+			for range workers {
+				wg.Go(func() {
+					outcome, _, err := in.Apply(context.Background(), ev, func(context.Context, *storage.Tx) (bool, error) {
+						mu.Lock()
+						effects++
+						mu.Unlock()
+						return true, nil
+					})
+					if err != nil {
+						t.Error(err)
+					}
+					mu.Lock()
+					counts[outcome]++
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			if counts[inbox.Applied] != 1 || counts[inbox.Duplicate] != workers-1 || effects != 1 {
+				t.Fatalf("outcomes = %v and %d effects, want 1 applied, %d duplicate, 1 effect", counts, effects, workers-1)
+			}
+			if row := b.row(t, ev); row.Status != storage.InboxApplied || row.ProcessedAt == nil {
+				t.Errorf("row = %+v, want it applied", row)
+			}
 		})
-	}
-	wg.Wait()
-	if counts[inbox.Applied] != 1 || counts[inbox.Duplicate] != workers-1 || effects != 1 {
-		t.Fatalf("outcomes = %v and %d effects, want 1 applied, %d duplicate, 1 effect", counts, effects, workers-1)
 	}
 }
 

@@ -52,6 +52,9 @@ func TestReplay(t *testing.T) {
 		if outcome, _, err := in.Apply(ctx, task, func(context.Context, *storage.Tx) (bool, error) { return true, nil }); err != nil || outcome != inbox.Applied {
 			t.Errorf("applying the replay of %s: %q, %v", id, outcome, err)
 		}
+		if row := b.row(t, event(id)); row.Status != storage.InboxApplied || row.Error != "" {
+			t.Errorf("%s after its replay applied: %q %q, want applied with no error", id, row.Status, row.Error)
+		}
 	}
 	if _, err := in.Replay(ctx, 1<<40); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("replay of an unknown event: %v, want ErrNotFound", err)
