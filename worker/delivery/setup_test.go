@@ -95,18 +95,31 @@ func setup(t testing.TB, o delivery.Options) (*delivery.Handler, *bundle) {
 // so that they run before the server's shutdown waits for its tasks.
 func (b *bundle) start(concurrency int) {
 	b.t.Helper()
+	b.serve(b.handler, concurrency)
+}
+
+// startProcess is start for another worker process beside the first: a
+// handler of its own (with o) on the same database and Redis.
+func (b *bundle) startProcess(o delivery.Options, concurrency int) {
+	b.t.Helper()
+	o.Now = b.clock.now
+	b.serve(delivery.NewHandler(b.db, webhooks.NewSender(15*time.Second, true, 0), b.rdb, o,
+		delivery.NewMetrics(prometheus.NewRegistry()), b.log), concurrency)
+}
+
+func (b *bundle) serve(h *delivery.Handler, concurrency int) {
 	srv := asynq.NewServer(b.redis, asynq.Config{
 		Concurrency:              concurrency,
 		Queues:                   jobs.Queues,
 		TaskCheckInterval:        10 * time.Millisecond,
 		DelayedTaskCheckInterval: time.Second,
 		ShutdownTimeout:          5 * time.Second,
-		ErrorHandler:             asynq.ErrorHandlerFunc(b.handler.HandleError),
+		ErrorHandler:             asynq.ErrorHandlerFunc(h.HandleError),
 		RetryDelayFunc:           delivery.RetryDelay,
 		IsFailure:                delivery.IsFailure,
 		LogLevel:                 asynq.FatalLevel,
 	})
-	if err := srv.Start(b.handler); err != nil {
+	if err := srv.Start(h); err != nil {
 		b.t.Fatal(err)
 	}
 	b.t.Cleanup(srv.Shutdown)
