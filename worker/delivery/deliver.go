@@ -79,6 +79,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	// A delivery for an endpoint that is slow with every slot steps aside
 	// before it costs a read.
 	if h.slots.busy(p.EndpointID, time.Now()) {
+		h.metrics.deferred.Inc()
 		return ErrEndpointBusy
 	}
 	d, err := h.db.DeliveryForSending(ctx, p.DeliveryID)
@@ -105,6 +106,9 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		until = deadline
 	}
 	sl, err := h.slots.acquire(ctx, d.Endpoint.ID, until, deadline, slotWait)
+	if errors.Is(err, ErrEndpointBusy) {
+		h.metrics.deferred.Inc()
+	}
 	if err != nil {
 		return err
 	}
@@ -125,7 +129,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // retry queue, short enough that the deliveries a hanging endpoint has
 // queued, each stepping aside again every retry, do not between them
 // hold the goroutines the other endpoints need. Once every slot of the
-// endpoint has been sending for as long, a delivery steps aside at once
+// endpoint has been sending for slowAfter, a delivery steps aside at once
 // (endpointSlots.busy).
 const slotWait = 50 * time.Millisecond
 

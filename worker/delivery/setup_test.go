@@ -52,6 +52,7 @@ type bundle struct {
 	log       *slog.Logger
 	customer  string // id of customer "acme", whom the messages are about
 	handler   *delivery.Handler
+	metrics   *prometheus.Registry // the handler's
 }
 
 // setup returns a delivery handler (with o, on the bundle's clock) on a
@@ -84,8 +85,9 @@ func setup(t testing.TB, o delivery.Options) (*delivery.Handler, *bundle) {
 	}
 	b.customer = c.ID
 	o.Now = b.clock.now
+	b.metrics = prometheus.NewRegistry()
 	b.handler = delivery.NewHandler(b.db, webhooks.NewSender(15*time.Second, true, 0), b.rdb, o,
-		delivery.NewMetrics(prometheus.NewRegistry()), b.log)
+		delivery.NewMetrics(b.metrics), b.log)
 	return b.handler, b
 }
 
@@ -211,4 +213,20 @@ func (b *bundle) deliverTask(messageID, endpointID string) *asynq.Task {
 		b.t.Fatal(err)
 	}
 	return asynq.NewTask(jobs.TypeDeliver, fmt.Appendf(nil, `{"delivery_id":%d,"message_id":%q,"endpoint_id":%q}`, id, messageID, endpointID))
+}
+
+// deferred is how many deliveries of the first handler stepped aside for
+// a busy endpoint.
+func (b *bundle) deferred() float64 {
+	b.t.Helper()
+	families, err := b.metrics.Gather()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "seatsync_delivery_deferred_total" {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
 }

@@ -44,6 +44,7 @@ type localSlots struct {
 type slot struct {
 	key, member string
 	expires     time.Time // its score in Redis
+	taken       time.Time // when it was taken from Redis
 	since       time.Time // when its current holder took it
 }
 
@@ -78,8 +79,11 @@ return 1`)
 
 // slowAfter is how long every slot of an endpoint must have been sending
 // for the endpoint to count as slow: then a delivery does not wait for one
-// of them to come free, it steps aside at once.
-const slowAfter = slotWait
+// of them to come free, it steps aside at once. It is about what stepping
+// aside costs (a retry 0.1–0.5 s later, and the queue's 1 s check of
+// retries), so that neither a subscriber that merely answers slowly nor a
+// machine short of CPU sends its backlog through the retry queue.
+const slowAfter = time.Second
 
 // busy tells whether every slot of the endpoint is held here by a
 // delivery sending for longer than slowAfter: waiting would be in vain.
@@ -121,7 +125,7 @@ func (s *endpointSlots) acquire(ctx context.Context, endpointID string, until, d
 		}
 		// While another process holds some of the slots, one may come
 		// free there: poll Redis too. Otherwise only a release here can
-		// free one, and it hands the slot over.
+		// free one, and it hands the slot over or wakes this waiter.
 		poll := giveUp.Sub(now)
 		if len(l.held) < s.max {
 			poll = min(poll, 5*time.Millisecond)
@@ -130,20 +134,22 @@ func (s *endpointSlots) acquire(ctx context.Context, endpointID string, until, d
 		l.waiting = append(l.waiting, handed)
 		s.mu.Unlock()
 
+		woken := false
 		timer := time.NewTimer(poll)
 		select {
-		case sl = <-handed:
+		case sl, woken = <-handed:
 		case <-timer.C:
 		case <-ctx.Done():
 		}
 		timer.Stop()
-		if sl == nil {
+		if !woken {
 			s.mu.Lock()
-			if !s.stopWaiting(l, handed) {
-				sl = <-handed // handed over as we stopped waiting
-			}
+			stopped := s.stopWaiting(l, handed)
 			s.dropIfUnused(endpointID, l)
 			s.mu.Unlock()
+			if !stopped {
+				sl = <-handed // handed over, or woken, as we stopped waiting
+			}
 		}
 		if sl != nil {
 			return s.keep(ctx, endpointID, sl, until, deadline)
@@ -174,7 +180,8 @@ func (s *endpointSlots) tryAcquire(ctx context.Context, endpointID string, until
 		return nil, nil
 	}
 	s.mu.Lock()
-	sl.since = time.Now()
+	sl.taken = time.Now()
+	sl.since = sl.taken
 	s.local(endpointID).held[sl] = struct{}{}
 	s.mu.Unlock()
 	return sl, nil
@@ -188,33 +195,49 @@ func (s *endpointSlots) keep(ctx context.Context, endpointID string, sl *slot, u
 		return sl, nil
 	}
 	got, err := extendSlot.Run(ctx, s.rdb, []string{sl.key}, deadline.UnixMilli(), sl.member).Int()
-	if err == nil && got == 1 {
-		sl.expires = deadline
-		return sl, nil
-	}
-	s.forget(endpointID, sl)
-	if err != nil {
+	switch {
+	case err != nil:
+		s.release(ctx, endpointID, sl)
 		return nil, fmt.Errorf("extend delivery slot of endpoint %s: %w", endpointID, err)
+	case got == 0:
+		s.forget(endpointID, sl)
+		return s.acquire(ctx, endpointID, until, deadline, 0)
 	}
-	return s.acquire(ctx, endpointID, until, deadline, 0)
+	sl.expires = deadline
+	return sl, nil
 }
 
+// handOverFor is how long a slot taken from Redis goes from one delivery
+// of this process to the next before it is given back: another worker's
+// deliveries for the endpoint get their turn at least that often.
+const handOverFor = time.Second
+
 // release hands the slot to the first delivery here waiting for the
-// endpoint, or gives it back to Redis when there is none.
+// endpoint, or gives it back to Redis when there is none or the slot has
+// been handed over for handOverFor; then the first waiter, if any, is
+// woken to take a slot from Redis like any other worker.
 func (s *endpointSlots) release(ctx context.Context, endpointID string, sl *slot) {
 	s.mu.Lock()
 	l := s.endpoints[endpointID]
+	var next chan *slot
 	if len(l.waiting) > 0 {
-		next := l.waiting[0]
+		next = l.waiting[0]
 		l.waiting = l.waiting[1:]
-		sl.since = time.Now()
+	}
+	now := time.Now()
+	if next != nil && now.Sub(sl.taken) < handOverFor {
+		sl.since = now
 		next <- sl
 		s.mu.Unlock()
 		return
 	}
+	delete(l.held, sl)
+	s.dropIfUnused(endpointID, l)
 	s.mu.Unlock()
-	s.forget(endpointID, sl)
 	s.rdb.ZRem(context.WithoutCancel(ctx), sl.key, sl.member)
+	if next != nil {
+		next <- nil
+	}
 }
 
 // forget drops a slot from what this process holds.

@@ -91,6 +91,31 @@ func TestReleasedSlotIsHandedToTheWaiter(t *testing.T) {
 	}
 }
 
+// A slot handed over for handOverFor goes back to Redis, so that other
+// workers get their turn; the waiter is woken and takes one from there.
+func TestSlotGoesBackToRedisAfterHandOverFor(t *testing.T) {
+	s, rdb := newTestSlots(t, 1)
+	ctx := t.Context()
+	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
+	first, err := s.acquire(ctx, "e1", until, deadline, 0)
+	if err != nil || first == nil {
+		t.Fatalf("first acquire: %v, %v", first, err)
+	}
+	s.mu.Lock()
+	first.taken = first.taken.Add(-handOverFor)
+	s.mu.Unlock()
+	second := acquireAsync(ctx, s, "e1", until, deadline)
+	waitForWaiter(t, s, "e1")
+	s.release(ctx, "e1", first)
+	got := <-second
+	if got.err != nil || got.sl == nil || got.sl == first {
+		t.Fatalf("the waiter got %v, %v; want a slot of its own from Redis", got.sl, got.err)
+	}
+	if zs := members(t, rdb, "e1"); len(zs) != 1 || zs[0].Member != got.sl.member {
+		t.Errorf("Redis holds %v, want only the waiter's %s", zs, got.sl.member)
+	}
+}
+
 // A slot handed to a delivery whose send may end after the slot expires
 // is extended in Redis to the new holder's deadline.
 func TestHandedSlotLastsThroughTheNewSend(t *testing.T) {
