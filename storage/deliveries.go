@@ -151,6 +151,17 @@ type AttemptRecord struct {
 // against the row as it stands when locked, not as the statement's
 // snapshot saw it. It answers the endpoint's failing_since after the
 // statement.
+//
+// It commits without waiting for the WAL to reach the disk
+// (synchronous_commit off for its own transaction alone, set by the
+// statement itself, so it stays one round trip): that wait was most of a
+// delivery's time on this machine. What a Postgres crash can lose is the
+// last fraction of a second of attempt records (at most three
+// wal_writer_delay, 600 ms by default), never a message: a delivery whose
+// "delivered" was lost is pending again, and the sweep sends it again
+// under the same webhook-id once the queue has forgotten its finished
+// task (24 h): outbound delivery is at least once, and subscribers dedupe
+// by that id. A lost failed attempt is retried anyway.
 const recordAttempt = `
 WITH d AS (
 	UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = now(), status = $2, updated_at = now()
@@ -170,7 +181,8 @@ WITH d AS (
 	RETURNING w.failing_since
 )
 SELECT CASE WHEN EXISTS (SELECT 1 FROM e) THEN (SELECT failing_since FROM e) ELSE w.failing_since END
-FROM d JOIN webhook_endpoints w ON w.id = d.endpoint_id`
+FROM d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+CROSS JOIN set_config('synchronous_commit', 'off', true)`
 
 // RecordAttempt logs an attempt and moves the delivery to o.Status. A
 // success clears the endpoint's failing streak; a failure starts it.

@@ -144,6 +144,9 @@ func NewSender(timeout time.Duration, allowPrivate bool, idlePerHost int) *Sende
 	}
 }
 
+// Timeout is the most one attempt takes.
+func (s *Sender) Timeout() time.Duration { return s.timeout }
+
 // refusePrivate is the dialer's Control hook; address is the resolved
 // "ip:port" about to be connected to.
 func refusePrivate(network, address string, _ syscall.RawConn) error {

@@ -60,6 +60,10 @@ func benchmarkOneSink(b *testing.B, o delivery.Options) {
 	<-all
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+	// Kept alive, the connections are at most one per slot, however many
+	// deliveries went over them.
+	b.ReportMetric(float64(sk.conns.Load()), "connections")
+	b.ReportMetric(bb.deferred(), "deferred")
 }
 
 // BenchmarkFanOut50 publishes one message at a time to 50 endpoints and
@@ -131,5 +135,6 @@ func benchmarkFanOut(b *testing.B, oneHanging bool) {
 	}
 	b.ReportMetric(p(0.50), "p50_ms")
 	b.ReportMetric(p(0.99), "p99_ms")
+	b.ReportMetric(bb.deferred(), "deferred")
 	b.ReportMetric(0, "ns/op")
 }

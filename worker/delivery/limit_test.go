@@ -30,6 +30,49 @@ func TestHangingEndpointHoldsOnlyItsSlots(t *testing.T) {
 	}
 }
 
+// The bound holds across worker processes: two of them, with more
+// goroutines each than the limit, hold no more than the limit between
+// them for a subscriber that never answers.
+func TestHangingEndpointHoldsOnlyItsSlotsAcrossProcesses(t *testing.T) {
+	const limit, concurrency, messages = 3, 6, 12
+	o := delivery.Options{MaxInFlight: limit}
+	_, b := setup(t, o)
+	b.start(concurrency)
+	b.startProcess(o, concurrency)
+	hanging, healthy := newHangingSink(t), newSink(t, ok)
+	b.endpoint(hanging.srv.URL)
+	e := b.endpoint(healthy.srv.URL)
+	for _, m := range b.publish(messages) {
+		b.waitDelivery(m, e.ID, storage.DeliveryDelivered)
+	}
+	if got := hanging.concurrency(); got != limit {
+		t.Errorf("the hanging endpoint had %d deliveries in flight at once, want the limit of %d", got, limit)
+	}
+}
+
+// A busy healthy endpoint's deliveries hand their slots to one another
+// within the limit, and once the backlog is drained every slot is given
+// back to Redis.
+func TestDrainedEndpointGivesItsSlotsBack(t *testing.T) {
+	const limit, concurrency, messages = 2, 8, 40
+	_, b := setup(t, delivery.Options{MaxInFlight: limit})
+	b.start(concurrency)
+	sk := newSink(t, ok)
+	e := b.endpoint(sk.srv.URL)
+	sk.trust(e.Secret)
+	for _, m := range b.publish(messages) {
+		b.waitDelivery(m, e.ID, storage.DeliveryDelivered)
+	}
+	if got := sk.concurrency(); got > limit {
+		t.Errorf("the endpoint had %d deliveries in flight at once, over the limit of %d", got, limit)
+	}
+	// A delivery gives its slot back before it records its attempt.
+	n, err := b.rdb.ZCard(t.Context(), "seatsync:endpoint-slots:"+e.ID).Result()
+	if err != nil || n != 0 {
+		t.Errorf("the drained endpoint holds %d slots in Redis (%v), want none", n, err)
+	}
+}
+
 // One event fanned out to 50 endpoints reaches the 49 that answer while
 // the 50th hangs.
 func TestFanOutToFiftyEndpointsWithOneHanging(t *testing.T) {

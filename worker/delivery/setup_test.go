@@ -52,6 +52,7 @@ type bundle struct {
 	log       *slog.Logger
 	customer  string // id of customer "acme", whom the messages are about
 	handler   *delivery.Handler
+	metrics   *prometheus.Registry // the handler's
 }
 
 // setup returns a delivery handler (with o, on the bundle's clock) on a
@@ -84,8 +85,9 @@ func setup(t testing.TB, o delivery.Options) (*delivery.Handler, *bundle) {
 	}
 	b.customer = c.ID
 	o.Now = b.clock.now
+	b.metrics = prometheus.NewRegistry()
 	b.handler = delivery.NewHandler(b.db, webhooks.NewSender(15*time.Second, true, 0), b.rdb, o,
-		delivery.NewMetrics(prometheus.NewRegistry()), b.log)
+		delivery.NewMetrics(b.metrics), b.log)
 	return b.handler, b
 }
 
@@ -95,18 +97,31 @@ func setup(t testing.TB, o delivery.Options) (*delivery.Handler, *bundle) {
 // so that they run before the server's shutdown waits for its tasks.
 func (b *bundle) start(concurrency int) {
 	b.t.Helper()
+	b.serve(b.handler, concurrency)
+}
+
+// startProcess is start for another worker process beside the first: a
+// handler of its own (with o) on the same database and Redis.
+func (b *bundle) startProcess(o delivery.Options, concurrency int) {
+	b.t.Helper()
+	o.Now = b.clock.now
+	b.serve(delivery.NewHandler(b.db, webhooks.NewSender(15*time.Second, true, 0), b.rdb, o,
+		delivery.NewMetrics(prometheus.NewRegistry()), b.log), concurrency)
+}
+
+func (b *bundle) serve(h *delivery.Handler, concurrency int) {
 	srv := asynq.NewServer(b.redis, asynq.Config{
 		Concurrency:              concurrency,
 		Queues:                   jobs.Queues,
 		TaskCheckInterval:        10 * time.Millisecond,
 		DelayedTaskCheckInterval: time.Second,
 		ShutdownTimeout:          5 * time.Second,
-		ErrorHandler:             asynq.ErrorHandlerFunc(b.handler.HandleError),
+		ErrorHandler:             asynq.ErrorHandlerFunc(h.HandleError),
 		RetryDelayFunc:           delivery.RetryDelay,
 		IsFailure:                delivery.IsFailure,
 		LogLevel:                 asynq.FatalLevel,
 	})
-	if err := srv.Start(b.handler); err != nil {
+	if err := srv.Start(h); err != nil {
 		b.t.Fatal(err)
 	}
 	b.t.Cleanup(srv.Shutdown)
@@ -198,4 +213,20 @@ func (b *bundle) deliverTask(messageID, endpointID string) *asynq.Task {
 		b.t.Fatal(err)
 	}
 	return asynq.NewTask(jobs.TypeDeliver, fmt.Appendf(nil, `{"delivery_id":%d,"message_id":%q,"endpoint_id":%q}`, id, messageID, endpointID))
+}
+
+// deferred is how many deliveries of the first handler stepped aside for
+// a busy endpoint.
+func (b *bundle) deferred() float64 {
+	b.t.Helper()
+	families, err := b.metrics.Gather()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "seatsync_delivery_deferred_total" {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
 }

@@ -2,9 +2,11 @@ package delivery_test
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,12 +25,19 @@ type sink struct {
 	paths   map[string]int         // URL path → requests
 	active  int                    // requests being answered now
 	most    int                    // the most requests answered at once
+	conns   atomic.Int64           // connections opened to it
 	srv     *httptest.Server
 }
 
 func newSink(t testing.TB, respond func(id string, attempt int, w http.ResponseWriter) int) *sink {
 	s := &sink{t: t, respond: respond, got: map[string][]time.Time{}, paths: map[string]int{}}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.srv.Start()
 	t.Cleanup(s.srv.Close)
 	return s
 }

@@ -1,0 +1,198 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/seatsync/seatsync/jobs/jobstest"
+)
+
+func newTestSlots(t *testing.T, max int) (*endpointSlots, redis.UniversalClient) {
+	t.Helper()
+	opt := jobstest.New(t)
+	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB})
+	t.Cleanup(func() { rdb.Close() })
+	return newEndpointSlots(rdb, max), rdb
+}
+
+// waitForWaiter returns once a delivery of this process waits for the
+// endpoint.
+func waitForWaiter(t *testing.T, s *endpointSlots, endpointID string) {
+	t.Helper()
+	for {
+		s.mu.Lock()
+		l := s.endpoints[endpointID]
+		n := 0
+		if l != nil {
+			n = len(l.waiting)
+		}
+		s.mu.Unlock()
+		if n > 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func members(t *testing.T, rdb redis.UniversalClient, endpointID string) []redis.Z {
+	t.Helper()
+	zs, err := rdb.ZRangeWithScores(t.Context(), slotsKey(endpointID), 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return zs
+}
+
+type acquired struct {
+	sl  *slot
+	err error
+}
+
+func acquireAsync(ctx context.Context, s *endpointSlots, endpointID string, until, deadline time.Time) chan acquired {
+	done := make(chan acquired, 1)
+	go func() {
+		sl, err := s.acquire(ctx, endpointID, until, deadline, time.Minute)
+		done <- acquired{sl, err}
+	}()
+	return done
+}
+
+// A slot released while another delivery of the process waits for the
+// endpoint goes to it without leaving Redis; the last release gives it
+// back.
+func TestReleasedSlotIsHandedToTheWaiter(t *testing.T) {
+	s, rdb := newTestSlots(t, 1)
+	ctx := t.Context()
+	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
+	first, err := s.acquire(ctx, "e1", until, deadline, 0)
+	if err != nil || first == nil {
+		t.Fatalf("first acquire: %v, %v", first, err)
+	}
+	second := acquireAsync(ctx, s, "e1", until, deadline)
+	waitForWaiter(t, s, "e1")
+	s.release(ctx, "e1", first)
+	got := <-second
+	if got.err != nil || got.sl != first {
+		t.Fatalf("the waiter got %v, %v; want the released slot", got.sl, got.err)
+	}
+	if zs := members(t, rdb, "e1"); len(zs) != 1 || zs[0].Member != first.member {
+		t.Fatalf("Redis holds %v during the hand-over, want only %s", zs, first.member)
+	}
+	s.release(ctx, "e1", got.sl)
+	if zs := members(t, rdb, "e1"); len(zs) != 0 {
+		t.Errorf("Redis holds %v after the last release, want nothing", zs)
+	}
+	if len(s.endpoints) != 0 {
+		t.Errorf("the process still tracks %d endpoints, want none", len(s.endpoints))
+	}
+}
+
+// A slot handed over for handOverFor goes back to Redis, so that other
+// workers get their turn; the waiter is woken and takes one from there.
+func TestSlotGoesBackToRedisAfterHandOverFor(t *testing.T) {
+	s, rdb := newTestSlots(t, 1)
+	ctx := t.Context()
+	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
+	first, err := s.acquire(ctx, "e1", until, deadline, 0)
+	if err != nil || first == nil {
+		t.Fatalf("first acquire: %v, %v", first, err)
+	}
+	s.mu.Lock()
+	first.taken = first.taken.Add(-handOverFor)
+	s.mu.Unlock()
+	second := acquireAsync(ctx, s, "e1", until, deadline)
+	waitForWaiter(t, s, "e1")
+	s.release(ctx, "e1", first)
+	got := <-second
+	if got.err != nil || got.sl == nil || got.sl == first {
+		t.Fatalf("the waiter got %v, %v; want a slot of its own from Redis", got.sl, got.err)
+	}
+	if zs := members(t, rdb, "e1"); len(zs) != 1 || zs[0].Member != got.sl.member {
+		t.Errorf("Redis holds %v, want only the waiter's %s", zs, got.sl.member)
+	}
+}
+
+// A slot handed to a delivery whose send may end after the slot expires
+// is extended in Redis to the new holder's deadline.
+func TestHandedSlotLastsThroughTheNewSend(t *testing.T) {
+	s, rdb := newTestSlots(t, 1)
+	ctx := t.Context()
+	now := time.Now()
+	first, err := s.acquire(ctx, "e1", now.Add(time.Second), now.Add(2*time.Second), 0)
+	if err != nil || first == nil {
+		t.Fatalf("first acquire: %v, %v", first, err)
+	}
+	later := now.Add(30 * time.Second)
+	second := acquireAsync(ctx, s, "e1", now.Add(15*time.Second), later)
+	waitForWaiter(t, s, "e1")
+	s.release(ctx, "e1", first)
+	if got := <-second; got.err != nil || got.sl == nil {
+		t.Fatalf("the waiter got %v, %v", got.sl, got.err)
+	}
+	zs := members(t, rdb, "e1")
+	if len(zs) != 1 || int64(zs[0].Score) != later.UnixMilli() {
+		t.Errorf("Redis holds %v, want the slot expiring at %d", zs, later.UnixMilli())
+	}
+}
+
+// Every slot held here by a long send: the endpoint is busy, and a
+// delivery for it steps aside without waiting.
+func TestEndpointWhoseSlotsAllHangIsBusy(t *testing.T) {
+	s, _ := newTestSlots(t, 2)
+	ctx := t.Context()
+	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
+	var held []*slot
+	for range 2 {
+		sl, err := s.acquire(ctx, "e1", until, deadline, 0)
+		if err != nil || sl == nil {
+			t.Fatalf("acquire: %v, %v", sl, err)
+		}
+		held = append(held, sl)
+	}
+	now := time.Now()
+	if s.busy("e1", now) {
+		t.Fatal("busy while the sends have only just started")
+	}
+	if !s.busy("e1", now.Add(slowAfter+time.Second)) {
+		t.Error("not busy with every slot sending for longer than slowAfter")
+	}
+	s.release(ctx, "e1", held[0])
+	if s.busy("e1", now.Add(time.Hour)) {
+		t.Error("busy with a slot free")
+	}
+}
+
+// Two processes share the endpoint's bound: with one slot each held, a
+// third delivery is refused, and one waiting in the first process gets
+// the slot the second gives back.
+func TestSlotsAreBoundAcrossProcesses(t *testing.T) {
+	a, rdb := newTestSlots(t, 2)
+	b := newEndpointSlots(rdb, 2)
+	ctx := t.Context()
+	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
+	inA, err := a.acquire(ctx, "e1", until, deadline, 0)
+	if err != nil || inA == nil {
+		t.Fatalf("acquire in a: %v, %v", inA, err)
+	}
+	inB, err := b.acquire(ctx, "e1", until, deadline, 0)
+	if err != nil || inB == nil {
+		t.Fatalf("acquire in b: %v, %v", inB, err)
+	}
+	if sl, err := a.acquire(ctx, "e1", until, deadline, 0); !errors.Is(err, ErrEndpointBusy) {
+		t.Fatalf("a third slot: %v, %v; want ErrEndpointBusy", sl, err)
+	}
+	waiting := acquireAsync(ctx, a, "e1", until, deadline)
+	waitForWaiter(t, a, "e1")
+	b.release(ctx, "e1", inB)
+	got := <-waiting
+	if got.err != nil || got.sl == nil || got.sl == inA {
+		t.Fatalf("the waiter in a got %v, %v; want a new slot", got.sl, got.err)
+	}
+	if zs := members(t, rdb, "e1"); len(zs) != 2 {
+		t.Errorf("Redis holds %v, want the two slots of a", zs)
+	}
+}
