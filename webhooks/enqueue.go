@@ -25,7 +25,7 @@ import (
 // its own event, as before, so the backlog stays bounded and a slow Redis
 // slows intake instead of leaving it all to the sweeper.
 const (
-	enqueuers    = 64   // concurrent enqueues; pipelinedRedis coalesces them into pipelines
+	enqueuers    = 64   // concurrent enqueues; the queue client coalesces them into pipelines (jobs.Unhurried)
 	enqueueQueue = 4096 // events acknowledged but not yet on the queue
 )
 
@@ -34,6 +34,7 @@ type deferredEnqueue struct {
 	m     *Metrics
 	log   *slog.Logger
 	ch    chan jobs.ApplyEvent
+	ctx   context.Context // unhurried: no request waits on these enqueues
 
 	mu     sync.RWMutex // held for reading while sending on ch, for writing to close it
 	closed bool
@@ -41,7 +42,8 @@ type deferredEnqueue struct {
 }
 
 func newDeferredEnqueue(queue *jobs.Client, m *Metrics, log *slog.Logger) *deferredEnqueue {
-	d := &deferredEnqueue{queue: queue, m: m, log: log, ch: make(chan jobs.ApplyEvent, enqueueQueue)}
+	d := &deferredEnqueue{queue: queue, m: m, log: log, ch: make(chan jobs.ApplyEvent, enqueueQueue),
+		ctx: jobs.Unhurried(context.Background())}
 	d.wg.Add(enqueuers)
 	for range enqueuers {
 		go d.run()
@@ -79,7 +81,7 @@ func (d *deferredEnqueue) close() {
 func (d *deferredEnqueue) run() {
 	defer d.wg.Done()
 	for ev := range d.ch {
-		ctx, cancel := context.WithTimeout(context.Background(), durableTimeout)
+		ctx, cancel := context.WithTimeout(d.ctx, durableTimeout)
 		outcome, err := d.queue.EnqueueApplyEvent(ctx, ev)
 		cancel()
 		d.m.enqueueResult("deferred", outcome, err)
