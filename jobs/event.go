@@ -52,7 +52,7 @@ var applyEventOptions = []asynq.Option{
 
 // NewApplyEventTask builds the task for e.
 func NewApplyEventTask(e ApplyEvent) (*asynq.Task, error) {
-	b, err := e.appendJSON(nil)
+	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s task: %w", TypeApplyEvent, err)
 	}
