@@ -17,9 +17,10 @@ import (
 // guarantees do not change: the 2xx still follows a durable write, a
 // redelivery is still answered duplicate by the inbox, and an event taken
 // through the queue alone (Postgres down) is still enqueued before its
-// answer. What changes is only when the task appears: a few hundred
-// microseconds after the answer rather than before it, or, if the process
-// dies in between, when the sweeper finds the row.
+// answer. What changes is only when the task appears: up to a millisecond
+// or two after the answer rather than before it (these enqueues are
+// jobs.Unhurried, so they wait up to 1 ms to share a Redis pipeline), or,
+// if the process dies in between, when the sweeper finds the row.
 //
 // When the backlog is full (Redis slower than intake) the request enqueues
 // its own event, as before, so the backlog stays bounded and a slow Redis
