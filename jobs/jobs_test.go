@@ -72,7 +72,8 @@ func TestParseApplyEventRejectsIncompletePayloads(t *testing.T) {
 }
 
 // Concurrent enqueues share pipelines; each still gets its own answer: of
-// the enqueues of one event exactly one adds a task.
+// the enqueues of one event exactly one adds a task. Half of them are
+// unhurried, which changes only how they are grouped.
 func TestConcurrentEnqueuesAnswerEachOne(t *testing.T) {
 	t.Parallel()
 	opt := jobstest.New(t)
@@ -90,7 +91,11 @@ func TestConcurrentEnqueuesAnswerEachOne(t *testing.T) {
 			<-start
 			ev := jobs.ApplyEvent{Source: "crm", Kind: "standard", EventID: fmt.Sprintf("evt_%d", i%events),
 				EventType: "user.upserted", OccurredAt: time.Now(), Payload: json.RawMessage(`{}`)}
-			got, err := client.EnqueueApplyEvent(context.Background(), ev)
+			ctx := context.Background()
+			if i%2 == 1 {
+				ctx = jobs.Unhurried(ctx)
+			}
+			got, err := client.EnqueueApplyEvent(ctx, ev)
 			if err != nil {
 				t.Errorf("enqueue %s: %v", ev.EventID, err)
 				return
@@ -114,6 +119,23 @@ func TestConcurrentEnqueuesAnswerEachOne(t *testing.T) {
 		if _, err := inspector.GetTaskInfo(jobs.QueueInbound, "crm:"+id); err != nil {
 			t.Errorf("%s: %v", id, err)
 		}
+	}
+}
+
+// An unhurried enqueue with nothing to wait for still goes out, alone.
+func TestLoneUnhurriedEnqueue(t *testing.T) {
+	t.Parallel()
+	opt := jobstest.New(t)
+	client := jobs.NewClient(opt)
+	defer client.Close()
+	ev := jobs.ApplyEvent{Source: "crm", Kind: "standard", EventID: "evt_lone", EventType: "user.upserted", Payload: json.RawMessage(`{}`)}
+	if got, err := client.EnqueueApplyEvent(jobs.Unhurried(context.Background()), ev); err != nil || got != jobs.Enqueued {
+		t.Fatalf("EnqueueApplyEvent() = %v, %v; want enqueued", got, err)
+	}
+	inspector := asynq.NewInspector(opt)
+	defer inspector.Close()
+	if _, err := inspector.GetTaskInfo(jobs.QueueInbound, "crm:evt_lone"); err != nil {
+		t.Fatal(err)
 	}
 }
 

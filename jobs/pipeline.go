@@ -20,11 +20,27 @@ import (
 // As with the inbox's group commit, the batching is opportunistic: an idle
 // flusher takes a lone call at once, and calls made while the flushers
 // wait on Redis go together in the next pipeline.
+//
+// Except for enqueues nobody waits on (Unhurried: the receiver's deferred
+// enqueues of events already committed to the inbox). Below the rate at
+// which the flushers are busy, those arrive one by one and would each pay
+// a round trip of their own; a pipeline that holds only unhurried calls
+// instead waits up to pipeLinger for more. The first hurried call ends the
+// wait, so an enqueue someone waits on is never held back by it.
 const (
 	pipeFlushers = 2
 	pipeMaxBatch = 128
+	pipeLinger   = time.Millisecond
 	pipeTimeout  = 3 * time.Second // one pipeline's budget, as one enqueue's
 )
+
+type unhurriedKey struct{}
+
+// Unhurried marks the enqueues made with ctx as ones no caller waits on:
+// they may wait up to a millisecond for company in a pipeline.
+func Unhurried(ctx context.Context) context.Context {
+	return context.WithValue(ctx, unhurriedKey{}, true)
+}
 
 type pipelinedRedis struct {
 	redis.UniversalClient
@@ -42,6 +58,8 @@ type scriptCall struct {
 	keys []string
 	args []any
 	done chan *redis.Cmd // buffered: a flusher never waits on a caller that gave up
+	// unhurried: the call may wait for company (see Unhurried).
+	unhurried bool
 }
 
 func newPipelinedRedis(c redis.UniversalClient) *pipelinedRedis {
@@ -57,7 +75,8 @@ func newPipelinedRedis(c redis.UniversalClient) *pipelinedRedis {
 // comes back like any other, so redis.Script.Run falls back to EVAL
 // (sent directly) exactly as it would without the pipeline.
 func (p *pipelinedRedis) EvalSha(ctx context.Context, sha string, keys []string, args ...any) *redis.Cmd {
-	c := &scriptCall{ctx: ctx, sha: sha, keys: keys, args: args, done: make(chan *redis.Cmd, 1)}
+	c := &scriptCall{ctx: ctx, sha: sha, keys: keys, args: args, done: make(chan *redis.Cmd, 1),
+		unhurried: ctx.Value(unhurriedKey{}) != nil}
 	if err := p.submit(ctx, c); err != nil {
 		return failedCmd(ctx, err)
 	}
@@ -106,23 +125,45 @@ func (p *pipelinedRedis) Close() error {
 func (p *pipelinedRedis) flush() {
 	defer p.wg.Done()
 	batch := make([]*scriptCall, 0, pipeMaxBatch)
+	linger := time.NewTimer(pipeLinger)
+	linger.Stop()
 	for first := range p.calls {
-		batch = append(batch[:0], first)
-	gather:
-		for len(batch) < pipeMaxBatch {
-			select {
-			case c, ok := <-p.calls:
-				if !ok {
-					break gather
-				}
-				batch = append(batch, c)
-			default:
-				break gather
-			}
-		}
+		batch = p.gather(append(batch[:0], first), linger)
 		p.run(batch)
 		clear(batch)
 	}
+}
+
+// gather adds to batch the calls queued already, up to pipeMaxBatch; while
+// every call in it is unhurried, it waits up to pipeLinger for more.
+func (p *pipelinedRedis) gather(batch []*scriptCall, linger *time.Timer) []*scriptCall {
+	unhurried := batch[0].unhurried
+	if unhurried {
+		linger.Reset(pipeLinger)
+		defer linger.Stop()
+	}
+	for len(batch) < pipeMaxBatch {
+		var c *scriptCall
+		var ok bool
+		select {
+		case c, ok = <-p.calls:
+		default:
+			if !unhurried {
+				return batch
+			}
+			select {
+			case c, ok = <-p.calls:
+			case <-linger.C:
+				return batch
+			}
+		}
+		if !ok {
+			return batch
+		}
+		batch = append(batch, c)
+		unhurried = unhurried && c.unhurried
+	}
+	return batch
 }
 
 // run sends one pipeline and answers each of its calls with its own reply.

@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -69,6 +70,41 @@ type receipt struct {
 type eventReceipt struct {
 	ID     string `json:"id"`
 	Status string `json:"status"`
+}
+
+// appendJSON appends r as json.Marshal encodes it, without its reflection:
+// the receipt is written once per delivery.
+func (r *receipt) appendJSON(b []byte) []byte {
+	b = append(b, `{"status":`...)
+	b = appendJSONString(b, r.Status)
+	b = append(b, `,"events":[`...)
+	for i, ev := range r.Events {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendJSONString(b, ev.ID)
+		b = append(b, `,"status":`...)
+		b = appendJSONString(b, ev.Status)
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+// appendJSONString appends s quoted as json.Marshal quotes it. Text that
+// needs no escaping (visible ASCII but for ", \, and the <, >, & that
+// json.Marshal escapes for HTML) is copied; anything else is left to
+// json.Marshal.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			quoted, _ := json.Marshal(s) // a string always encodes
+			return append(b, quoted...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // statusRank orders event statuses by how much they tell the sender.

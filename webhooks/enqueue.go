@@ -17,15 +17,16 @@ import (
 // guarantees do not change: the 2xx still follows a durable write, a
 // redelivery is still answered duplicate by the inbox, and an event taken
 // through the queue alone (Postgres down) is still enqueued before its
-// answer. What changes is only when the task appears: a few hundred
-// microseconds after the answer rather than before it, or, if the process
-// dies in between, when the sweeper finds the row.
+// answer. What changes is only when the task appears: up to a millisecond
+// or two after the answer rather than before it (these enqueues are
+// jobs.Unhurried, so they wait up to 1 ms to share a Redis pipeline), or,
+// if the process dies in between, when the sweeper finds the row.
 //
 // When the backlog is full (Redis slower than intake) the request enqueues
 // its own event, as before, so the backlog stays bounded and a slow Redis
 // slows intake instead of leaving it all to the sweeper.
 const (
-	enqueuers    = 64   // concurrent enqueues; pipelinedRedis coalesces them into pipelines
+	enqueuers    = 64   // concurrent enqueues; the queue client coalesces them into pipelines (jobs.Unhurried)
 	enqueueQueue = 4096 // events acknowledged but not yet on the queue
 )
 
@@ -34,6 +35,7 @@ type deferredEnqueue struct {
 	m     *Metrics
 	log   *slog.Logger
 	ch    chan jobs.ApplyEvent
+	ctx   context.Context // unhurried: no request waits on these enqueues
 
 	mu     sync.RWMutex // held for reading while sending on ch, for writing to close it
 	closed bool
@@ -41,7 +43,8 @@ type deferredEnqueue struct {
 }
 
 func newDeferredEnqueue(queue *jobs.Client, m *Metrics, log *slog.Logger) *deferredEnqueue {
-	d := &deferredEnqueue{queue: queue, m: m, log: log, ch: make(chan jobs.ApplyEvent, enqueueQueue)}
+	d := &deferredEnqueue{queue: queue, m: m, log: log, ch: make(chan jobs.ApplyEvent, enqueueQueue),
+		ctx: jobs.Unhurried(context.Background())}
 	d.wg.Add(enqueuers)
 	for range enqueuers {
 		go d.run()
@@ -79,7 +82,7 @@ func (d *deferredEnqueue) close() {
 func (d *deferredEnqueue) run() {
 	defer d.wg.Done()
 	for ev := range d.ch {
-		ctx, cancel := context.WithTimeout(context.Background(), durableTimeout)
+		ctx, cancel := context.WithTimeout(d.ctx, durableTimeout)
 		outcome, err := d.queue.EnqueueApplyEvent(ctx, ev)
 		cancel()
 		d.m.enqueueResult("deferred", outcome, err)

@@ -131,7 +131,7 @@ func (rc *Receiver) receive(c *gin.Context) {
 		rc.logEvent(c.Request.Context(), src, ev, status)
 	}
 	rc.m.received(src.Name, time.Since(start))
-	c.JSON(http.StatusAccepted, answer)
+	c.Data(http.StatusAccepted, "application/json; charset=utf-8", answer.appendJSON(make([]byte, 0, 128)))
 }
 
 // readBody reads the whole body once, refusing more than maxBody bytes.

@@ -3,12 +3,16 @@ package webhooks
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,9 +34,17 @@ const (
 	maxEventIDLen = 255
 )
 
+// The header names as net/http stores them: looked up in this form, they
+// are not canonicalised (and allocated) again on every delivery.
+var (
+	keyWebhookID        = http.CanonicalHeaderKey(HeaderWebhookID)
+	keyWebhookTimestamp = http.CanonicalHeaderKey(HeaderWebhookTimestamp)
+	keyWebhookSignature = http.CanonicalHeaderKey(HeaderWebhookSignature)
+)
+
 // Standard verifies Standard Webhooks deliveries. It is safe for concurrent use.
 type Standard struct {
-	keys      [][]byte
+	macs      []*sync.Pool // of HMAC-SHA256 states, one pool per key, reset between uses
 	tolerance time.Duration
 }
 
@@ -56,7 +68,13 @@ func NewStandard(secrets []string, tolerance time.Duration) (*Standard, error) {
 // kinds that speak Standard Webhooks but derive their keys another way
 // (Polar). The caller has applied the tolerance default.
 func newStandardKeys(keys [][]byte, tolerance time.Duration) *Standard {
-	return &Standard{keys: keys, tolerance: tolerance}
+	macs := make([]*sync.Pool, len(keys))
+	for i, key := range keys {
+		// A state made anew costs its key schedule and allocations on
+		// every delivery.
+		macs[i] = &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
+	}
+	return &Standard{macs: macs, tolerance: tolerance}
 }
 
 func decodeSecret(secret string) ([]byte, error) {
@@ -82,11 +100,11 @@ func decodeSecret(secret string) ([]byte, error) {
 // request is always reported as a bad signature, and a timestamp complaint
 // always means a genuine but late (or replayed) delivery.
 func (s *Standard) Verify(h http.Header, body []byte, now time.Time) error {
-	id := h.Get(HeaderWebhookID)
+	id := h.Get(keyWebhookID)
 	if id == "" {
 		return fmt.Errorf("missing %s header: %w", HeaderWebhookID, ErrSignature)
 	}
-	rawTS := h.Get(HeaderWebhookTimestamp)
+	rawTS := h.Get(keyWebhookTimestamp)
 	if rawTS == "" {
 		return fmt.Errorf("missing %s header: %w", HeaderWebhookTimestamp, ErrTimestamp)
 	}
@@ -94,7 +112,7 @@ func (s *Standard) Verify(h http.Header, body []byte, now time.Time) error {
 	if !ok {
 		return fmt.Errorf("%s %q is not unix seconds: %w", HeaderWebhookTimestamp, clip(rawTS), ErrTimestamp)
 	}
-	sigHeaders := h.Values(HeaderWebhookSignature)
+	sigHeaders := h.Values(keyWebhookSignature)
 	if len(sigHeaders) == 0 {
 		return fmt.Errorf("missing %s header: %w", HeaderWebhookSignature, ErrSignature)
 	}
@@ -114,9 +132,12 @@ func (s *Standard) Verify(h http.Header, body []byte, now time.Time) error {
 // Entries of other versions are skipped rather than rejected, so a sender
 // can add a new scheme alongside v1 before we understand it.
 func (s *Standard) match(id, rawTS string, body []byte, sigHeaders []string) error {
-	want := make([][]byte, len(s.keys))
-	for i, key := range s.keys {
-		want[i] = standardSignature(key, id, rawTS, body)
+	want := make([][]byte, len(s.macs))
+	for i, pool := range s.macs {
+		m := pool.Get().(hash.Hash)
+		m.Reset()
+		want[i] = encodeStandardSignature(writeStandardSigned(m, id, rawTS, body).Sum(nil))
+		pool.Put(m)
 	}
 	sawV1 := false
 	for _, header := range sigHeaders {
@@ -144,7 +165,20 @@ func (s *Standard) match(id, rawTS string, body []byte, sigHeaders []string) err
 // standardSignature is base64(HMAC-SHA256(key, id "." timestamp "." body)). The
 // timestamp is used as sent, so what we check is exactly what was signed.
 func standardSignature(key []byte, id, rawTS string, body []byte) []byte {
-	sum := hmacSHA256(key, []byte(id), []byte{'.'}, []byte(rawTS), []byte{'.'}, body)
+	return encodeStandardSignature(writeStandardSigned(hmac.New(sha256.New, key), id, rawTS, body).Sum(nil))
+}
+
+// writeStandardSigned writes the signed text to m.
+func writeStandardSigned(m hash.Hash, id, rawTS string, body []byte) hash.Hash {
+	io.WriteString(m, id)
+	m.Write([]byte{'.'})
+	io.WriteString(m, rawTS)
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return m
+}
+
+func encodeStandardSignature(sum []byte) []byte {
 	out := make([]byte, base64.StdEncoding.EncodedLen(len(sum)))
 	base64.StdEncoding.Encode(out, sum)
 	return out
@@ -177,7 +211,7 @@ func (s *Standard) Events(h http.Header, body []byte) ([]Event, error) {
 // decode validates. An unknown type still needs a valid envelope, so that
 // its id and time are trustworthy.
 func headerIDEvent(h http.Header, body []byte, decode func([]byte) (Envelope, error)) ([]Event, error) {
-	id := h.Get(HeaderWebhookID)
+	id := h.Get(keyWebhookID)
 	if err := checkEventID(id); err != nil {
 		return nil, err
 	}
