@@ -152,15 +152,6 @@ type (
 // ErrUnknownType. Unknown fields are rejected: the format is ours, and a
 // misspelled optional field would otherwise silently mean "unchanged".
 func DecodeStandard(body []byte) (Envelope, error) {
-	if env, ok := decodeOnePass(body); ok {
-		return env, nil
-	}
-	return decodeCanonical(body)
-}
-
-// decodeCanonical is DecodeStandard in two steps, the envelope and then its
-// data, for every body: the one that words each refusal.
-func decodeCanonical(body []byte) (Envelope, error) {
 	var w struct {
 		Type      string          `json:"type"`
 		Timestamp string          `json:"timestamp"`
@@ -283,42 +274,31 @@ func (u UserUpserted) validate() error {
 
 // UnmarshalJSON fills the defaults and records whether "groups" was present.
 func (u *UserUpserted) UnmarshalJSON(b []byte) error {
-	var w userUpsertedWire
+	type plain UserUpserted // sheds the methods, so decoding doesn't recurse
+	var w struct {
+		plain
+		Status *string         `json:"status"`
+		Groups json.RawMessage `json:"groups"`
+	}
 	if err := decodeStrict(b, &w); err != nil {
 		return err
 	}
-	var err error
-	*u, err = w.command()
-	return err
-}
-
-// userUpsertedWire is user.upserted's data as sent, before the defaults.
-type userUpsertedWire struct {
-	userUpsertedFields
-	Status *string         `json:"status"`
-	Groups json.RawMessage `json:"groups"`
-}
-
-type userUpsertedFields UserUpserted // sheds the methods, so decoding doesn't recurse
-
-func (w userUpsertedWire) command() (UserUpserted, error) {
-	u := UserUpserted(w.userUpsertedFields)
+	*u = UserUpserted(w.plain)
 	u.Status = "active"
 	if w.Status != nil {
 		u.Status = *w.Status
 	}
 	switch string(w.Groups) {
 	case "":
-		return u, nil
+		return nil
 	case "null":
 		// Refused rather than read as "omitted": a Go sender's nil slice
 		// encodes as null when it means "no groups", and guessing either
 		// way would silently seat or unseat people.
-		return UserUpserted{}, errors.New("groups is null: send [] for no groups, or omit it to leave them unchanged")
+		return errors.New("groups is null: send [] for no groups, or omit it to leave them unchanged")
 	}
 	u.GroupsSet = true
-	err := json.Unmarshal(w.Groups, &u.Groups) // [] yields an empty, non-nil slice
-	return u, err
+	return json.Unmarshal(w.Groups, &u.Groups) // [] yields an empty, non-nil slice
 }
 
 // MarshalJSON writes "groups" only when GroupsSet, and [] for an empty set,
