@@ -142,35 +142,36 @@ func loop(ctx context.Context, o options, fn func(seq int64) time.Duration) resu
 	ctx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
 	var (
-		seq     atomic.Int64
-		mu      sync.Mutex
-		lat     []time.Duration
-		wg      sync.WaitGroup
-		start   = time.Now()
-		tick    <-chan time.Time
-		limiter *time.Ticker
+		seq   atomic.Int64
+		mu    sync.Mutex
+		lat   []time.Duration
+		wg    sync.WaitGroup
+		start = time.Now()
 	)
-	if o.rate > 0 {
-		limiter = time.NewTicker(time.Duration(float64(time.Second) / o.rate))
-		defer limiter.Stop()
-		tick = limiter.C
-	}
+	// At a set rate, request n is due at start + (n-1)/rate, and a sender
+	// that is late sends at once: the offered load stays at the rate on
+	// average however the receiver or the scheduler lag (a ticker drops
+	// the ticks nobody took in time, and sent a fifth less than asked on a
+	// busy machine).
+	due := func(n int64) time.Duration { return time.Duration(float64(n-1) * float64(time.Second) / o.rate) }
 	for range o.concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
 			for ctx.Err() == nil {
-				if tick != nil {
-					select {
-					case <-tick:
-					case <-ctx.Done():
-						continue
-					}
-				}
 				n := seq.Add(1)
 				if n > o.max {
 					break
+				}
+				if o.rate > 0 {
+					if wait := time.Until(start.Add(due(n))); wait > 0 {
+						select {
+						case <-time.After(wait):
+						case <-ctx.Done():
+							continue
+						}
+					}
 				}
 				mine = append(mine, fn(n))
 			}
