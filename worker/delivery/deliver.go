@@ -112,15 +112,21 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	res := h.send(ctx, d, sl)
+	return h.record(ctx, d, res)
+}
+
+// send makes the request holding the endpoint slot sl, and gives the slot
+// back as soon as the request is over, however it ends (a slot this
+// process kept by mistake would count against the endpoint for good):
+// recording the attempt does not need it.
+func (h *Handler) send(ctx context.Context, d storage.DeliveryToSend, sl *slot) webhooks.Result {
+	defer h.slots.release(ctx, d.Endpoint.ID, sl)
 	now := h.now()
-	res := h.sender.Send(ctx, webhooks.Outbound{
+	return h.sender.Send(ctx, webhooks.Outbound{
 		URL: d.Endpoint.URL, MessageID: d.MessageID, Timestamp: now,
 		Secrets: d.Endpoint.SigningSecrets(now), Body: d.Body,
 	})
-	// The slot bounds requests to the subscriber: recording the attempt
-	// does not need it.
-	h.slots.release(ctx, d.Endpoint.ID, sl)
-	return h.record(ctx, d, res)
 }
 
 // slotWait is how long a delivery waits for its endpoint to have a free

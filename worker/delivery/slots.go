@@ -151,6 +151,10 @@ func (s *endpointSlots) acquire(ctx context.Context, endpointID string, until, d
 				sl = <-handed // handed over, or woken, as we stopped waiting
 			}
 		}
+		if sl != nil && ctx.Err() != nil {
+			s.release(ctx, endpointID, sl) // handed over as the task ended: pass it on
+			return nil, ctx.Err()
+		}
 		if sl != nil {
 			return s.keep(ctx, endpointID, sl, until, deadline)
 		}
