@@ -14,39 +14,31 @@ import (
 // per-endpoint limit the hanging endpoint would take every goroutine:
 // the sink would see more than MaxInFlight requests at once, and the
 // healthy endpoint's deliveries would never be made.
+//
+// The bound holds across worker processes too: with two of them, each with
+// more goroutines than the limit, they hold no more than the limit between
+// them.
 func TestHangingEndpointHoldsOnlyItsSlots(t *testing.T) {
-	const limit, concurrency, messages = 2, 6, 12
-	_, b := setup(t, delivery.Options{MaxInFlight: limit})
-	b.start(concurrency)
-	hanging, healthy := newHangingSink(t), newSink(t, ok)
-	h, e := b.endpoint(hanging.srv.URL), b.endpoint(healthy.srv.URL)
-	hanging.trust(h.Secret)
-	healthy.trust(e.Secret)
-	for _, m := range b.publish(messages) {
-		b.waitDelivery(m, e.ID, storage.DeliveryDelivered)
-	}
-	if got := hanging.concurrency(); got != limit {
-		t.Errorf("the hanging endpoint had %d deliveries in flight at once, want the limit of %d", got, limit)
-	}
-}
-
-// The bound holds across worker processes: two of them, with more
-// goroutines each than the limit, hold no more than the limit between
-// them for a subscriber that never answers.
-func TestHangingEndpointHoldsOnlyItsSlotsAcrossProcesses(t *testing.T) {
-	const limit, concurrency, messages = 3, 6, 12
-	o := delivery.Options{MaxInFlight: limit}
-	_, b := setup(t, o)
-	b.start(concurrency)
-	b.startProcess(o, concurrency)
-	hanging, healthy := newHangingSink(t), newSink(t, ok)
-	b.endpoint(hanging.srv.URL)
-	e := b.endpoint(healthy.srv.URL)
-	for _, m := range b.publish(messages) {
-		b.waitDelivery(m, e.ID, storage.DeliveryDelivered)
-	}
-	if got := hanging.concurrency(); got != limit {
-		t.Errorf("the hanging endpoint had %d deliveries in flight at once, want the limit of %d", got, limit)
+	for _, tc := range []struct{ processes, limit int }{{1, 2}, {2, 3}} {
+		t.Run(fmt.Sprintf("processes=%d", tc.processes), func(t *testing.T) {
+			const concurrency, messages = 6, 12
+			o := delivery.Options{MaxInFlight: tc.limit}
+			_, b := setup(t, o)
+			b.start(concurrency)
+			for range tc.processes - 1 {
+				b.startProcess(o, concurrency)
+			}
+			hanging, healthy := newHangingSink(t), newSink(t, ok)
+			h, e := b.endpoint(hanging.srv.URL), b.endpoint(healthy.srv.URL)
+			hanging.trust(h.Secret)
+			healthy.trust(e.Secret)
+			for _, m := range b.publish(messages) {
+				b.waitDelivery(m, e.ID, storage.DeliveryDelivered)
+			}
+			if got := hanging.concurrency(); got != tc.limit {
+				t.Errorf("the hanging endpoint had %d deliveries in flight at once, want the limit of %d", got, tc.limit)
+			}
+		})
 	}
 }
 
