@@ -53,7 +53,8 @@ type UserChange struct {
 	Before  string
 	// Reseat: the status or the memberships changed, so the user's seats
 	// are to be brought in line. A profile change alone leaves them as
-	// they are: what seats a user depends on neither.
+	// they are: automatic seating depends on the status and the groups,
+	// not on the name or the email.
 	Reseat bool
 }
 
