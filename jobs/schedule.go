@@ -13,10 +13,11 @@ import (
 // scheduled reduction or an order's cancel_at.
 const TypeApplySchedule = "schedule:apply"
 
-// ApplySchedule names the change: Kind "line" (ID a line id) or "order"
-// (ID an order id), and the time it was scheduled for. The worker checks
-// under the locks that the line or order still carries that time, so a
-// task that outlived its schedule does nothing.
+// ApplySchedule names the change: Kind "line" (ID a line id: its scheduled
+// quantity), "order" (ID an order id: its cancel_at) or "release" (ID an
+// elastic line id: its period-end release), and the time it was scheduled
+// for. The worker checks under the locks that the line or order still
+// carries that time, so a task that outlived its schedule does nothing.
 type ApplySchedule struct {
 	Kind string    `json:"kind"`
 	ID   string    `json:"id"`
@@ -47,7 +48,7 @@ func (c *Client) EnqueueApplySchedule(ctx context.Context, s ApplySchedule) (Out
 func ParseApplySchedule(payload []byte) (ApplySchedule, error) {
 	var s ApplySchedule
 	if err := json.Unmarshal(payload, &s); err != nil || s.ID == "" || (s.Kind != "line" && s.Kind != "order" && s.Kind != "release") || s.At.IsZero() {
-		return ApplySchedule{}, fmt.Errorf("decode %s payload: kind (line or order), id and at are required", TypeApplySchedule)
+		return ApplySchedule{}, fmt.Errorf("decode %s payload: kind (line, order or release), id and at are required", TypeApplySchedule)
 	}
 	return s, nil
 }

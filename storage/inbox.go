@@ -83,9 +83,8 @@ FOR UPDATE`
 type InboxClaim struct {
 	ID int64
 	// Claimed: the row was received and this transaction now holds it,
-	// marked applied. Otherwise Status says what became of the event.
+	// marked applied. Otherwise the event was dealt with already.
 	Claimed bool
-	Status  string
 }
 
 // ClaimInboxEvent makes sure the event has its inbox row (the receiver may
@@ -116,7 +115,7 @@ func (tx *Tx) ClaimInboxEvent(ctx context.Context, ev InboxEvent) (InboxClaim, e
 		err = tx.x.GetContext(ctx, &row, lockInboxEvent, ev.Source, ev.EventID)
 		switch {
 		case err == nil && row.Status != InboxReceived:
-			return InboxClaim{ID: row.ID, Status: row.Status}, nil
+			return InboxClaim{ID: row.ID}, nil
 		case err == nil:
 			// A replay put the row back between the two statements; the
 			// lock now held makes the next claim take it.

@@ -100,8 +100,8 @@ func (db *DB) DueSchedules(ctx context.Context, until time.Time, limit int) ([]D
 	out := []Due{}
 	err := db.x.SelectContext(ctx, &out, `
 		SELECT kind, id, at FROM (
-		    (SELECT 'line' AS kind, id::text, scheduled_at AS at FROM order_lines
-		     WHERE scheduled_at IS NOT NULL AND scheduled_at <= $1 ORDER BY scheduled_at LIMIT $2)
+		    (SELECT 'line' AS kind, l.id::text, l.scheduled_at AS at FROM order_lines l JOIN orders o ON o.id = l.order_id
+		     WHERE l.scheduled_at IS NOT NULL AND l.scheduled_at <= $1 AND o.status = 'active' ORDER BY l.scheduled_at LIMIT $2)
 		    UNION ALL
 		    (SELECT 'order', id::text, cancel_at FROM orders
 		     WHERE cancel_at IS NOT NULL AND status = 'active' AND cancel_at <= $1 ORDER BY cancel_at LIMIT $2)

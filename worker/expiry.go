@@ -22,7 +22,19 @@ type invitationSweep struct {
 	log    *slog.Logger
 }
 
-func (s *invitationSweep) run(ctx context.Context, interval time.Duration) {
+// once expires one batch.
+func (s *invitationSweep) once(ctx context.Context) {
+	n, err := s.engine.ExpireInvitations(ctx, s.db, time.Now(), expiryBatch)
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("expire invitations", "error", err)
+	}
+	if n > 0 {
+		s.log.Info("expired invitations", "count", n)
+	}
+}
+
+// every runs fn every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func(ctx context.Context)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -31,12 +43,6 @@ func (s *invitationSweep) run(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		n, err := s.engine.ExpireInvitations(ctx, s.db, time.Now(), expiryBatch)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("expire invitations", "error", err)
-		}
-		if n > 0 {
-			s.log.Info("expired invitations", "count", n)
-		}
+		fn(ctx)
 	}
 }

@@ -90,19 +90,8 @@ type scheduleSweep struct {
 	log    *slog.Logger
 }
 
-func (s *scheduleSweep) run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		s.once(ctx, time.Now(), 2*interval)
-	}
-}
-
+// once applies what is due at now and enqueues the tasks of what falls due
+// within ahead (two sweep intervals: a sweep may run late).
 func (s *scheduleSweep) once(ctx context.Context, now time.Time, ahead time.Duration) {
 	n, err := s.engine.ApplyDueSchedules(ctx, s.db, now, scheduleBatch)
 	if err != nil && ctx.Err() == nil {

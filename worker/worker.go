@@ -140,23 +140,13 @@ func (w *Worker) Start() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
-	w.background.Add(4)
-	go func() {
-		defer w.background.Done()
-		w.sweeper.Run(ctx, w.opts.SweepInterval)
-	}()
-	go func() {
-		defer w.background.Done()
-		w.relay.Run(ctx, relayInterval, w.opts.SweepInterval, w.opts.SweepAfter, w.opts.Retention)
-	}()
-	go func() {
-		defer w.background.Done()
-		w.expiry.run(ctx, w.opts.SweepInterval)
-	}()
-	go func() {
-		defer w.background.Done()
-		w.sched.run(ctx, w.opts.SweepInterval)
-	}()
+	interval := w.opts.SweepInterval
+	w.background.Go(func() { w.sweeper.Run(ctx, interval) })
+	w.background.Go(func() { w.relay.Run(ctx, relayInterval, interval, w.opts.SweepAfter, w.opts.Retention) })
+	w.background.Go(func() { every(ctx, interval, w.expiry.once) })
+	w.background.Go(func() {
+		every(ctx, interval, func(ctx context.Context) { w.sched.once(ctx, time.Now(), 2*interval) })
+	})
 	return nil
 }
 

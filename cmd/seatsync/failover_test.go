@@ -26,9 +26,11 @@ import (
 // the suite: a Redis master, a replica and three sentinels on loopback
 // ports of the test's own, two receivers and two workers wired as two
 // `seatsync all` with SEATSYNC_REDIS_URL=redis-sentinel://…, a steady
-// ingest over both receivers, and the master SIGKILLed part way. Every acknowledged event must
-// be applied exactly once: each event creates a user of its own, so the
-// users counted are the effects.
+// ingest over both receivers, and the master SIGKILLed part way. Every
+// acknowledged event must be applied, and have its effect: each event
+// creates a user of its own, so the users counted are the effects (the
+// inbox claim keeps each event to one apply; TestApplyOnceUnderConcurrent-
+// Deliveries in worker/inbox tests that).
 func TestSentinelFailoverLosesNothing(t *testing.T) {
 	t.Parallel()
 	redis := startSentinels(t)

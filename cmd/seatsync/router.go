@@ -40,7 +40,7 @@ func (d *deps) baseRouter() *gin.Engine {
 func (d *deps) mainRouter(sources []webhooks.Source) *gin.Engine {
 	r := d.baseRouter()
 	batcher := inbox.NewBatcher(d.db, d.reg)
-	d.closers = append(d.closers, batcher.Close) // last in, so closed first: after the HTTP server, before the pool
+	d.closers = append(d.closers, batcher.Close) // closed after the receiver's stop below, before the pool
 	receiver := webhooks.NewReceiver(sources, batcher, d.queue,
 		d.cfg.MaxBodyBytes, webhooks.NewMetrics(d.reg), d.log)
 	// Stopped after the HTTP server, before the queue client: the events

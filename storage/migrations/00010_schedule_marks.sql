@@ -20,3 +20,4 @@ ALTER TABLE order_lines
 ALTER TABLE order_lines
     DROP COLUMN reported_scheduled_quantity, DROP COLUMN reported_scheduled_at, DROP COLUMN reported_cancel_at;
 DROP INDEX seats_free_unmarked;
+CREATE INDEX seats_free ON seats (line_id, created_at, id) WHERE retired_at IS NULL AND status = 'unassigned';

@@ -111,7 +111,7 @@ func (s *endpointSlots) busyLocked(l *localSlots, now time.Time) bool {
 func (s *endpointSlots) acquire(ctx context.Context, endpointID string, until, deadline time.Time, wait time.Duration) (*slot, error) {
 	giveUp := time.Now().Add(wait)
 	for {
-		sl, err := s.tryAcquire(ctx, endpointID, until, deadline)
+		sl, err := s.tryAcquire(ctx, endpointID, deadline)
 		if sl != nil || err != nil {
 			return sl, err
 		}
@@ -165,7 +165,7 @@ func (s *endpointSlots) acquire(ctx context.Context, endpointID string, until, d
 }
 
 // tryAcquire takes a slot from Redis unless this process holds them all.
-func (s *endpointSlots) tryAcquire(ctx context.Context, endpointID string, until, deadline time.Time) (*slot, error) {
+func (s *endpointSlots) tryAcquire(ctx context.Context, endpointID string, deadline time.Time) (*slot, error) {
 	s.mu.Lock()
 	l := s.endpoints[endpointID]
 	full := l != nil && len(l.held) >= s.max

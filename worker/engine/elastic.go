@@ -214,10 +214,11 @@ func (e *Engine) release(ctx context.Context, tx *storage.Tx, line storage.Line,
 
 // unmarkTaken clears the pending_removal marks of seats of an elastic line
 // a new holder just took: a seat released at the period end and taken
-// again is kept rather than the line growing. A line with a scheduled
-// change or cancellation keeps its marks (they are the schedule's).
+// again is kept rather than the line growing. The marks of an elastic
+// line are always the release's: a schedule there lowers the floor and
+// marks nothing, and a cancel_at marks no seat on any line.
 func (e *Engine) unmarkTaken(ctx context.Context, tx *storage.Tx, line storage.Line, seatIDs []string) error {
-	if !line.Elastic || line.Release != storage.ReleasePeriodEnd || line.ScheduledQuantity != nil || line.CancelAt != nil {
+	if !line.Elastic || line.Release != storage.ReleasePeriodEnd {
 		return nil
 	}
 	return tx.UnmarkSeats(ctx, line.ID, seatIDs)
@@ -231,7 +232,7 @@ func (e *Engine) unmarkTaken(ctx context.Context, tx *storage.Tx, line storage.L
 // current_period_end, holding the line's lock; it reads the marked seats
 // only.
 func (e *Engine) releaseAtPeriodEnd(ctx context.Context, tx *storage.Tx, line storage.Line) (bool, error) {
-	if !line.Elastic || line.ScheduledQuantity != nil || line.CancelAt != nil {
+	if !line.Elastic {
 		return false, nil
 	}
 	line, err := tx.RefreshLine(ctx, line)

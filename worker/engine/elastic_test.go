@@ -411,3 +411,33 @@ func (c *engineCase) countEvents(eventType string) int {
 	}
 	return n
 }
+
+// A schedule on an elastic period_end line marks nothing, so the marks are
+// the release's still: at the period end the seats a user left are
+// released as without the schedule.
+func TestElasticReleasePeriodEndWithASchedule(t *testing.T) {
+	t.Parallel()
+	c := newEngineCase(t)
+	c.elasticOrder(1, 0, storage.ReleasePeriodEnd)
+	for _, u := range []string{"u1", "u2"} {
+		c.user(u, "")
+		c.assign(u)
+	}
+	one, later := 1, periodEnd.Add(24*time.Hour)
+	c.do("schedule 1 seat after the period end", func(ctx context.Context, tx *storage.Tx) error {
+		_, err := c.engine.UpsertOrder(ctx, tx, storage.OrderInput{
+			ExternalID: "sub_1", Customer: storage.CustomerRef{ExternalID: "acme"}, Status: storage.OrderActive,
+			CurrentPeriodEnd: &periodEnd,
+			Lines: []storage.LineInput{{ProductID: "pro", Quantity: 1, LineSettings: storage.LineSettings{
+				Elastic: true, Release: storage.ReleasePeriodEnd, ScheduledQuantity: &one, ScheduledAt: &later}}},
+		}, c.at())
+		return err
+	})
+	c.unassign("u2")
+	c.wantLine("u2 left", 2, 1, 1)
+	if n := c.applyDue(c.engine, periodEnd); n != 1 {
+		t.Fatalf("%d releases applied at the period end, want 1", n)
+	}
+	c.wantLine("after the period end", 1, 1, 0)
+	c.checkInvariants()
+}

@@ -131,11 +131,3 @@ func PlanMoveMarks(scheduled bool, marked []SeatView, requested []string, found 
 func ScheduleDue(current *time.Time, at, now time.Time) bool {
 	return current != nil && current.Equal(at) && !at.After(now)
 }
-
-// PlanApplySchedule is what applying a line's due schedule does to it: the
-// new quantity and how many seats it retires (its marked seats, when the
-// marks are right: live − scheduled).
-func PlanApplySchedule(live int, scheduled int) (quantity, retire int) {
-	scheduled = max(scheduled, 0)
-	return scheduled, max(live-scheduled, 0)
-}

@@ -132,7 +132,7 @@ func TestPlanShrinkRetiresMarkedFirst(t *testing.T) {
 
 // Applying a schedule: only the schedule still recorded for that time, and
 // only once it is due.
-func TestPlanApplySchedule(t *testing.T) {
+func TestScheduleDue(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 12, 21, 0, 0, 0, 0, time.UTC)
 	later := at.Add(time.Hour)
@@ -151,11 +151,5 @@ func TestPlanApplySchedule(t *testing.T) {
 		if got := ScheduleDue(tc.current, at, tc.now); got != tc.want {
 			t.Errorf("%s: ScheduleDue = %v, want %v", tc.name, got, tc.want)
 		}
-	}
-	if q, r := PlanApplySchedule(10, 7); q != 7 || r != 3 {
-		t.Errorf("PlanApplySchedule(10, 7) = %d, %d, want 7, 3", q, r)
-	}
-	if q, r := PlanApplySchedule(5, 7); q != 7 || r != 0 {
-		t.Errorf("PlanApplySchedule(5, 7) = %d, %d, want 7, 0", q, r)
 	}
 }

@@ -191,15 +191,20 @@ func (e *Engine) ApplyDue(ctx context.Context, tx *storage.Tx, d storage.Due, no
 		}
 		return e.releaseAtPeriodEnd(ctx, tx, line)
 	}
-	if err != nil || !ScheduleDue(line.ScheduledAt, d.At, now) || line.ScheduledQuantity == nil {
+	if err != nil || line.OrderStatus != storage.OrderActive || !ScheduleDue(line.ScheduledAt, d.At, now) || line.ScheduledQuantity == nil {
 		return false, err
 	}
 	if ok, err := tx.ApplyLineSchedule(ctx, line.ID, d.At); !ok || err != nil {
 		return false, err
 	}
-	line.Quantity, _ = PlanApplySchedule(line.Live, *line.ScheduledQuantity)
+	line.Quantity = max(*line.ScheduledQuantity, 0)
 	line.ScheduledQuantity, line.ScheduledAt = nil, nil
-	return true, e.reconcileLine(ctx, tx, line)
+	if err := e.reconcileLine(ctx, tx, line); err != nil {
+		return false, err
+	}
+	// reconcileLine leaves the product's demand to ReconcileOrder, which a
+	// due line change does not run: the users it displaced may now wait.
+	return true, e.settleDemand(ctx, tx, line.CustomerID, line.ProductID)
 }
 
 // MovePendingRemovals moves the pending-removal marks of an order's line

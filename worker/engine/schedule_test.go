@@ -439,3 +439,28 @@ func TestMovePendingRemovals(t *testing.T) {
 	}
 	c.checkInvariants()
 }
+
+// A reduction applied at its date queues the automatically seated users it
+// displaced, and reports the product exhausted as any smaller order does.
+func TestScheduleAppliedReportsDemand(t *testing.T) {
+	t.Parallel()
+	c := newEngineCase(t)
+	var seen int64
+	c.do("map every active user", func(ctx context.Context, tx *storage.Tx) error {
+		return c.engine.SetAutoAssign(ctx, tx, "acme", "pro", "")
+	})
+	one := 1
+	c.scheduled(3, &one, nil, c.at())
+	for _, u := range []string{"u1", "u2", "u3"} {
+		c.user(u, "")
+	}
+	c.events(&seen)
+	if n := c.applyDue(c.engine, periodEnd); n != 1 {
+		t.Fatalf("applied %d due changes, want 1", n)
+	}
+	got := c.events(&seen)
+	if !slices.Contains(got, "seat.pool_exhausted waiting 1") {
+		t.Errorf("events = %q, want a seat.pool_exhausted for the users displaced", got)
+	}
+	c.checkInvariants()
+}
