@@ -63,6 +63,8 @@ var errorCodes = []struct {
 	{engine.ErrMarkCount, http.StatusUnprocessableEntity, "wrong_count"},
 	{engine.ErrSeatNotOnLine, http.StatusUnprocessableEntity, "seat_not_on_line"},
 	{engine.ErrDuplicateSeat, http.StatusUnprocessableEntity, "duplicate_seat"},
+	{engine.ErrNoActiveLine, http.StatusNotFound, "no_active_line"},
+	{engine.ErrUserNotSeated, http.StatusConflict, "user_not_seated"},
 	{inbox.ErrNotReplayable, http.StatusConflict, "event_not_replayable"},
 	{storage.ErrNotFound, http.StatusNotFound, "not_found"},
 	{storage.ErrConflict, http.StatusConflict, "conflict"},

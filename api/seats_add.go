@@ -32,30 +32,14 @@ type seatRemoveRequest struct {
 	UserExternalID string `json:"user_external_id"`
 }
 
-// seatLineErrors are the answers of the add/remove rules of their own.
-var seatLineErrors = []struct {
-	err    error
-	status int
-	code   string
-}{
-	{engine.ErrNoActiveLine, http.StatusNotFound, "no_active_line"},
-	{engine.ErrSeveralActiveLines, http.StatusConflict, "several_active_lines"},
-	{engine.ErrUserNotSeated, http.StatusConflict, "user_not_seated"},
-}
-
 // seatLineError answers the errors of add and remove that the shared
-// table does not know: an unknown customer as the other writes answer it,
-// the line rules with their code, several lines with the orders found.
+// table cannot: an unknown customer as the other writes answer it, and
+// several lines with the orders found.
 func seatLineError(customer string, err error) error {
 	var le *engine.LinesError
 	if errors.As(err, &le) {
 		return &detailedError{apiError: &apiError{http.StatusConflict, "several_active_lines", err.Error()},
 			details: map[string]any{"orders": le.Orders}}
-	}
-	for _, e := range seatLineErrors {
-		if errors.Is(err, e.err) {
-			return &apiError{e.status, e.code, err.Error()}
-		}
 	}
 	if errors.Is(err, storage.ErrNotFound) && engine.Rule(err) == nil {
 		return customerNotFound("customer", customer)

@@ -1,7 +1,6 @@
 package webhooks
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"encoding/hex"
 	"encoding/json"
@@ -216,17 +215,14 @@ func parseStripeEvent(body []byte) (stripeEvent, error) {
 	if err := firstErr(checkStripeEventID(ev.ID), checkID("type", ev.Type)); err != nil {
 		return ev, fmt.Errorf("stripe event: %w: %w", jsonErr(body, &ev, err, ""), ErrMalformed)
 	}
-	raw := string(bytes.TrimSpace(ev.Created))
-	created, err := strconv.ParseInt(raw, 10, 64)
+	created, err := stripeTime("created", ev.Created)
 	switch {
-	case raw == "" || raw == "null":
-		return ev, fmt.Errorf("stripe event %s: created is required: %w", ev.ID, ErrMalformed)
 	case err != nil:
-		return ev, fmt.Errorf("stripe event %s: created %s is not unix seconds: %w", ev.ID, clip(raw), ErrMalformed)
-	case created <= 0 || created > maxStripeCreated:
-		return ev, fmt.Errorf("stripe event %s: created %d is not a plausible unix time: %w", ev.ID, created, ErrMalformed)
+		return ev, fmt.Errorf("stripe event %s: %w: %w", ev.ID, err, ErrMalformed)
+	case created == nil:
+		return ev, fmt.Errorf("stripe event %s: created is required: %w", ev.ID, ErrMalformed)
 	}
-	ev.created = time.Unix(created, 0).UTC()
+	ev.created = *created
 	return ev, nil
 }
 

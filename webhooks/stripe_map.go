@@ -251,7 +251,7 @@ func stripeLines(items []stripeItem) ([]OrderLine, error) {
 // stripeQuantity reads an optional integer quantity; null counts as absent.
 func stripeQuantity(field string, raw json.RawMessage) (q int, present bool, err error) {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if isNull(raw) {
 		return 0, false, nil
 	}
 	n, err := strconv.ParseInt(string(raw), 10, 64)
@@ -271,7 +271,7 @@ func stripeQuantity(field string, raw json.RawMessage) (q int, present bool, err
 func stripeRef(field string, raw json.RawMessage) (string, error) {
 	raw = bytes.TrimSpace(raw)
 	switch {
-	case len(raw) == 0 || string(raw) == "null":
+	case isNull(raw):
 		return "", fmt.Errorf("%s is required", field)
 	case raw[0] == '"':
 		var id string

@@ -187,12 +187,12 @@ func checkIDPEventID(field, id string) error {
 
 // parseIDPTime reads a required RFC 3339 event time, in UTC.
 func parseIDPTime(field, v string) (time.Time, error) {
-	if v == "" {
+	t, err := rfc3339Time(field, v)
+	switch {
+	case err != nil:
+		return time.Time{}, err
+	case t == nil:
 		return time.Time{}, fmt.Errorf("%s is required", field)
 	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%s %q is not RFC 3339", field, clip(v))
-	}
-	return t.UTC(), nil
+	return *t, nil
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -343,25 +341,7 @@ func TestElasticGrowthGolden(t *testing.T) {
 	if found == nil {
 		t.Fatal("no elastic_growth event")
 	}
-	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, found, "", "  "); err != nil {
-		t.Fatal(err)
-	}
-	got := append(uuidRE.ReplaceAll(pretty.Bytes(), []byte("<uuid>")), '\n')
-	path := filepath.Join("testdata", "golden", "seat.pool_updated.elastic_growth.json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./worker/engine -run Golden -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("elastic_growth changed:\n%s\nwant:\n%s", got, want)
-	}
+	checkGolden(t, "seat.pool_updated.elastic_growth", found)
 }
 
 // A schedule on an elastic line lowers its floor: it marks no seat, and

@@ -92,30 +92,7 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 			continue
 		}
 		seen[name] = true
-		var pretty bytes.Buffer
-		if err := json.Indent(&pretty, m.Body, "", "  "); err != nil {
-			t.Fatal(err)
-		}
-		got := uuidRE.ReplaceAll(pretty.Bytes(), []byte("<uuid>"))
-		got = tokenRE.ReplaceAll(got, []byte("<token>"))
-		got = append(got, '\n')
-		path := filepath.Join("testdata", "golden", name+".json")
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test ./worker/engine -run Golden -update to create it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s changed:\n%s\nwant:\n%s", m.EventType, got, want)
-		}
+		checkGolden(t, name, m.Body)
 	}
 	for _, typ := range []string{"seat.pool_updated", "seat.assigned", "seat.revoked", "user.deactivated",
 		"seat.invited", "seat.claimed", "seat.revoked." + ReasonInvitationRevoked,
@@ -123,5 +100,35 @@ func TestOutboundPayloadsGolden(t *testing.T) {
 		if !seen[typ] {
 			t.Errorf("the scenario wrote no %s event", typ)
 		}
+	}
+}
+
+// checkGolden compares an event body, indented and with its uuids and
+// tokens replaced, with testdata/golden/name.json; -update rewrites it.
+func checkGolden(t *testing.T, name string, body []byte) {
+	t.Helper()
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, body, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	got := uuidRE.ReplaceAll(pretty.Bytes(), []byte("<uuid>"))
+	got = tokenRE.ReplaceAll(got, []byte("<token>"))
+	got = append(got, '\n')
+	path := filepath.Join("testdata", "golden", name+".json")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./worker/engine -run Golden -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s changed:\n%s\nwant:\n%s", name, got, want)
 	}
 }

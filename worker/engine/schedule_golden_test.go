@@ -1,11 +1,7 @@
 package engine
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -32,24 +28,6 @@ func TestSchedulePayloadsGolden(t *testing.T) {
 		t.Fatalf("%d events, want the schedule's and its application's seat.pool_updated", len(msgs))
 	}
 	for i, name := range []string{"seat.pool_updated.scheduled", "seat.pool_updated.schedule_applied"} {
-		var pretty bytes.Buffer
-		if err := json.Indent(&pretty, msgs[i].Body, "", "  "); err != nil {
-			t.Fatal(err)
-		}
-		got := append(uuidRE.ReplaceAll(pretty.Bytes(), []byte("<uuid>")), '\n')
-		path := filepath.Join("testdata", "golden", name+".json")
-		if *update {
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test ./worker/engine -run Golden -update to create it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s changed:\n%s\nwant:\n%s", name, got, want)
-		}
+		checkGolden(t, name, msgs[i].Body)
 	}
 }

@@ -55,11 +55,7 @@ func (e *Engine) UpsertOrder(ctx context.Context, tx *storage.Tx, in storage.Ord
 func (e *Engine) CancelOrder(ctx context.Context, tx *storage.Tx, externalID string, at time.Time) (bool, error) {
 	// Customer first, as every transaction locks: reseating the users a
 	// cancel displaces locks them, and so their customer, after the lines.
-	customer, err := tx.OrderCustomer(ctx, externalID)
-	if err != nil {
-		return false, err
-	}
-	if _, err := tx.LockOrCreateCustomer(ctx, storage.CustomerRef{ExternalID: customer}); err != nil {
+	if _, err := e.lockOrderCustomer(ctx, tx, externalID); err != nil {
 		return false, err
 	}
 	return e.changeOrder(ctx, tx, externalID, func() (bool, error) {
@@ -72,11 +68,7 @@ func (e *Engine) CancelOrder(ctx context.Context, tx *storage.Tx, externalID str
 // schedules), then brings the lines in line with them. An unknown order is
 // storage.ErrNotFound.
 func (e *Engine) SetSchedules(ctx context.Context, tx *storage.Tx, in storage.ScheduleInput, at time.Time) (bool, error) {
-	customer, err := tx.OrderCustomer(ctx, in.OrderExternalID)
-	if err != nil {
-		return false, err
-	}
-	if _, err := tx.LockOrCreateCustomer(ctx, storage.CustomerRef{ExternalID: customer}); err != nil {
+	if _, err := e.lockOrderCustomer(ctx, tx, in.OrderExternalID); err != nil {
 		return false, err
 	}
 	return e.changeOrder(ctx, tx, in.OrderExternalID, func() (bool, error) {
