@@ -91,7 +91,8 @@ func (e *Engine) emitElasticPool(ctx context.Context, tx *storage.Tx, line stora
 			poolEvent: poolEvent{
 				Customer:  objectRef{ID: line.CustomerID, ExternalID: line.CustomerExternalID},
 				Order:     objectRef{ID: line.OrderID, ExternalID: line.OrderExternalID},
-				ProductID: line.ProductID, Quantity: line.Quantity, PreviousQuantity: previousQuantity, OccurredAt: now,
+				ProductID: line.ProductID, Quantity: line.Quantity, PreviousQuantity: previousQuantity,
+				poolSchedule: schedulePart(line), OccurredAt: now,
 			},
 			Reason: reason, BillableQuantity: BillableQuantity(line), PreviousBillableQuantity: BillableQuantity(before),
 		}}}
@@ -114,6 +115,9 @@ func (e *Engine) grow(ctx context.Context, tx *storage.Tx, line storage.Line, n 
 	}
 	previous := line.Live
 	line.Live += len(seats)
+	// A line grows only once every free seat is taken, and only free seats
+	// carry an elastic line's marks (a seat taken loses its mark).
+	line.PendingRemovals = 0
 	return seats, line, e.emitElasticPool(ctx, tx, line, ReasonElasticGrowth, previous, line.Quantity)
 }
 
@@ -245,6 +249,7 @@ func (e *Engine) releaseAtPeriodEnd(ctx context.Context, tx *storage.Tx, line st
 	}
 	previous := line.Live
 	line.Live -= n
+	line.PendingRemovals = 0 // the marked free seats left lost their mark
 	return true, e.emitElasticPool(ctx, tx, line, ReasonElasticRelease, previous, line.Quantity)
 }
 
@@ -300,7 +305,9 @@ func (e *Engine) resizeElastic(ctx context.Context, tx *storage.Tx, line storage
 	if err := tx.RetireSeats(ctx, ids, ReasonQuantityDecreased); err != nil {
 		return nil, err
 	}
-	line.Live -= len(ids)
+	if line, err = tx.RefreshLine(ctx, line); err != nil { // the seats retired may have carried marks
+		return nil, err
+	}
 	if err := e.emitElasticPool(ctx, tx, line, ReasonQuantityChange, previous, previous); err != nil {
 		return nil, err
 	}

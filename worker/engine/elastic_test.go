@@ -366,6 +366,9 @@ func TestElasticScheduleLowersTheFloor(t *testing.T) {
 		return err
 	})
 	c.wantLine("scheduled", 4, 3, 0)
+	if got := c.lastPendingRemovals(); got != 0 {
+		t.Errorf("the schedule's seat.pool_updated says %d pending removals; seat usage and the seats say 0", got)
+	}
 	if n := c.applyDue(c.engine, periodEnd); n != 1 {
 		t.Fatalf("%d schedules applied, want 1", n)
 	}
@@ -420,4 +423,29 @@ func TestElasticReleasePeriodEndWithASchedule(t *testing.T) {
 	}
 	c.wantLine("after the period end", 1, 1, 0)
 	c.checkInvariants()
+}
+
+// lastPendingRemovals is pending_removals of the latest seat.pool_updated.
+func (c *engineCase) lastPendingRemovals() int {
+	c.t.Helper()
+	msgs, err := c.db.OutboxMessages(context.Background(), 0, 10000)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	got := -1
+	for _, m := range msgs {
+		if m.EventType != "seat.pool_updated" {
+			continue
+		}
+		var body struct {
+			Data struct {
+				PendingRemovals int `json:"pending_removals"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(m.Body, &body); err != nil {
+			c.t.Fatal(err)
+		}
+		got = body.Data.PendingRemovals
+	}
+	return got
 }

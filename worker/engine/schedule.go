@@ -296,13 +296,22 @@ type poolSchedule struct {
 }
 
 // schedulePart is a line's poolSchedule once its marks are right: with a
-// cancel_at every live seat is pending removal (no row is marked for it),
-// else the seats its schedule marks.
+// cancel_at every live seat is pending removal (no row is marked for it);
+// else, on a fixed line, the seats its schedule marks, and on an elastic
+// line its marked seats (its release's: a schedule there marks none), as
+// seat usage counts them.
 func schedulePart(line storage.Line) poolSchedule {
-	p := poolSchedule{ScheduledQuantity: line.ScheduledQuantity, ScheduledAt: utc(line.ScheduledAt), CancelAt: utc(line.CancelAt),
-		PendingRemovals: WantMarks(line.Quantity, line.ScheduledQuantity, line.OrderStatus == storage.OrderActive)}
-	if line.CancelAt != nil && line.OrderStatus == storage.OrderActive {
+	p := poolSchedule{ScheduledQuantity: line.ScheduledQuantity, ScheduledAt: utc(line.ScheduledAt), CancelAt: utc(line.CancelAt)}
+	switch {
+	case line.OrderStatus != storage.OrderActive:
+	case line.CancelAt != nil && line.Elastic:
+		p.PendingRemovals = line.Live
+	case line.CancelAt != nil:
 		p.PendingRemovals = max(line.Quantity, 0)
+	case line.Elastic:
+		p.PendingRemovals = line.PendingRemovals
+	default:
+		p.PendingRemovals = WantMarks(line.Quantity, line.ScheduledQuantity, true)
 	}
 	return p
 }
