@@ -89,18 +89,20 @@ type DeliveryToSend struct {
 	Endpoint Endpoint
 }
 
+const deliveryForSending = `
+SELECT d.id, d.status, o.message_id, convert_to(o.body::text, 'UTF8'), o.pruned_at IS NOT NULL,
+       COALESCE(c.external_id, ''),
+       e.id, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.enabled
+FROM deliveries d JOIN outbox o ON o.id = d.outbox_id JOIN webhook_endpoints e ON e.id = d.endpoint_id
+LEFT JOIN customers c ON c.id = o.customer_id
+WHERE d.id = $1`
+
 // DeliveryForSending loads a delivery, its message and its endpoint, in
 // one statement.
 func (db *DB) DeliveryForSending(ctx context.Context, id int64) (DeliveryToSend, error) {
 	var d DeliveryToSend
 	e := &d.Endpoint
-	err := db.x.QueryRowxContext(ctx, `
-		SELECT d.id, d.status, o.message_id, convert_to(o.body::text, 'UTF8'), o.pruned_at IS NOT NULL,
-		       COALESCE(c.external_id, ''),
-		       e.id, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.enabled
-		FROM deliveries d JOIN outbox o ON o.id = d.outbox_id JOIN webhook_endpoints e ON e.id = d.endpoint_id
-		LEFT JOIN customers c ON c.id = o.customer_id
-		WHERE d.id = $1`, id).
+	err := db.prepared(deliveryForSending).QueryRowxContext(ctx, id).
 		Scan(&d.ID, &d.Status, &d.MessageID, &d.Body, &d.Pruned, &d.CustomerExternalID,
 			&e.ID, &e.URL, &e.Secret, &e.PreviousSecret, &e.PreviousSecretExpiresAt, &e.Enabled)
 	if err != nil {
@@ -194,7 +196,7 @@ CROSS JOIN set_config('synchronous_commit', 'off', true)`
 // leaves the delivery pending, and its next failed attempt disables the
 // endpoint.
 func (db *DB) RecordAttempt(ctx context.Context, a Attempt, o AttemptOutcome) (rec AttemptRecord, err error) {
-	err = db.x.GetContext(ctx, &rec.FailingSince, recordAttempt, a.DeliveryID, o.Status,
+	err = db.prepared(recordAttempt).GetContext(ctx, &rec.FailingSince, a.DeliveryID, o.Status,
 		a.StatusCode, a.LatencyMS, a.Snippet, a.Error, o.Status == DeliveryDelivered, o.Disable)
 	if err != nil {
 		return AttemptRecord{}, wrapf(err, "record attempt of delivery %d", a.DeliveryID)

@@ -62,7 +62,7 @@ func (db *DB) InsertInboxEvents(ctx context.Context, evs []InboxEvent) ([]bool, 
 		occurred = append(occurred, ev.OccurredAt.UTC().Format(time.RFC3339Nano))
 		payloads = append(payloads, ev.Payload)
 	}
-	rows, err := db.x.QueryContext(ctx, insertInboxEvents, sources, kinds, eventIDs, eventTypes, occurred, payloads)
+	rows, err := db.prepared(insertInboxEvents).QueryxContext(ctx, sources, kinds, eventIDs, eventTypes, occurred, payloads)
 	if err != nil {
 		return nil, wrapf(err, "insert %d inbox events", n)
 	}
