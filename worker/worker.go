@@ -60,13 +60,14 @@ type taskType struct {
 // Worker is the asynq server with its handlers, the inbox sweeper and the
 // outbox relay.
 type Worker struct {
-	srv     *asynq.Server
-	mux     *asynq.ServeMux
-	sweeper *inbox.Sweeper
-	relay   *delivery.Relay
-	expiry  *invitationSweep
-	sched   *scheduleSweep
-	opts    Options
+	srv        *asynq.Server
+	mux        *asynq.ServeMux
+	deliveries *delivery.Handler
+	sweeper    *inbox.Sweeper
+	relay      *delivery.Relay
+	expiry     *invitationSweep
+	sched      *scheduleSweep
+	opts       Options
 
 	stop       context.CancelFunc
 	background sync.WaitGroup
@@ -123,13 +124,14 @@ func New(opts Options, redisOpt asynq.RedisConnOpt, rdb redis.UniversalClient, d
 		LogLevel: asynq.ErrorLevel,
 	})
 	return &Worker{
-		srv:     srv,
-		mux:     mux,
-		sweeper: inbox.NewSweeper(db, queue, opts.SweepAfter, m.swept, log),
-		relay:   delivery.NewRelay(db, queue, log),
-		expiry:  &invitationSweep{db: db, engine: eng, log: log},
-		sched:   &scheduleSweep{db: db, engine: eng, queue: queue, log: log},
-		opts:    opts,
+		srv:        srv,
+		mux:        mux,
+		deliveries: deliveries,
+		sweeper:    inbox.NewSweeper(db, queue, opts.SweepAfter, m.swept, log),
+		relay:      delivery.NewRelay(db, queue, log),
+		expiry:     &invitationSweep{db: db, engine: eng, log: log},
+		sched:      &scheduleSweep{db: db, engine: eng, queue: queue, log: log},
+		opts:       opts,
 	}
 }
 
@@ -152,13 +154,14 @@ func (w *Worker) Start() error {
 
 // Shutdown stops taking tasks, waits for in-flight ones up to the shutdown
 // timeout (unfinished ones return to the queue) and stops the sweepers and
-// the relay.
+// the relay; then it gives back the endpoint slots it keeps idle.
 func (w *Worker) Shutdown() {
 	w.srv.Stop()
 	if w.stop != nil {
 		w.stop()
 	}
 	w.srv.Shutdown()
+	w.deliveries.Close()
 	w.background.Wait()
 }
 

@@ -56,6 +56,11 @@ func NewHandler(db *storage.DB, sender *webhooks.Sender, rdb redis.UniversalClie
 		disableAfter: o.DisableAfter, metrics: m, log: log, now: o.Now}
 }
 
+// Close gives the endpoint slots this process keeps idle back at once.
+// Call it once the queue server has stopped: a delivery still running
+// gives its slot back as it ends.
+func (h *Handler) Close() { h.slots.close() }
+
 // ErrEndpointBusy defers a delivery while its endpoint has the most
 // deliveries in flight; it is not a failure of the delivery (see
 // IsFailure).

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -22,8 +23,10 @@ import (
 // process, a slot whose delivery is done is handed straight to a delivery
 // of this process waiting for the same endpoint: no round trip to give it
 // back and none to take it again, and the waiter starts at once instead
-// of at its next poll. Redis is asked only for a slot the process does
-// not hold yet, and told only when no one here wants it any more.
+// of at its next poll. A slot nobody here waits for is kept, idle, for
+// idleFor, so that the next delivery to the endpoint takes it without
+// Redis too. Redis is asked only for a slot the process does not hold
+// yet, and told only when no one here has wanted it for idleFor.
 type endpointSlots struct {
 	rdb    redis.UniversalClient
 	max    int
@@ -32,20 +35,23 @@ type endpointSlots struct {
 
 	mu        sync.Mutex
 	endpoints map[string]*localSlots
+	closed    bool // idle slots go straight back to Redis
 }
 
 // localSlots is what this process holds of one endpoint's slots.
 type localSlots struct {
-	held    map[*slot]struct{}
-	waiting []chan *slot // first come, first served
+	held    map[*slot]struct{} // sending or idle
+	idle    []*slot            // held, with no delivery; the latest last
+	waiting []chan *slot       // first come, first served
 }
 
 // slot is one slot held by this process.
 type slot struct {
 	key, member string
-	expires     time.Time // its score in Redis
-	taken       time.Time // when it was taken from Redis
-	since       time.Time // when its current holder took it
+	expires     time.Time   // its score in Redis
+	taken       time.Time   // when it was taken from Redis
+	since       time.Time   // when its current holder took it
+	idle        *time.Timer // while idle: gives it back to Redis at idleFor
 }
 
 func newEndpointSlots(rdb redis.UniversalClient, max int) *endpointSlots {
@@ -94,7 +100,7 @@ func (s *endpointSlots) busy(endpointID string, now time.Time) bool {
 }
 
 func (s *endpointSlots) busyLocked(l *localSlots, now time.Time) bool {
-	if l == nil || len(l.held) < s.max {
+	if l == nil || len(l.held) < s.max || len(l.idle) > 0 {
 		return false
 	}
 	for sl := range l.held {
@@ -111,6 +117,9 @@ func (s *endpointSlots) busyLocked(l *localSlots, now time.Time) bool {
 func (s *endpointSlots) acquire(ctx context.Context, endpointID string, until, deadline time.Time, wait time.Duration) (*slot, error) {
 	giveUp := time.Now().Add(wait)
 	for {
+		if sl := s.takeIdle(endpointID); sl != nil {
+			return s.keep(ctx, endpointID, sl, until, deadline)
+		}
 		sl, err := s.tryAcquire(ctx, endpointID, deadline)
 		if sl != nil || err != nil {
 			return sl, err
@@ -118,6 +127,10 @@ func (s *endpointSlots) acquire(ctx context.Context, endpointID string, until, d
 		s.mu.Lock()
 		l := s.local(endpointID)
 		now := time.Now()
+		if len(l.idle) > 0 { // released while this delivery asked Redis
+			s.mu.Unlock()
+			continue
+		}
 		if s.busyLocked(l, now) || !now.Before(giveUp) {
 			s.dropIfUnused(endpointID, l)
 			s.mu.Unlock()
@@ -216,10 +229,18 @@ func (s *endpointSlots) keep(ctx context.Context, endpointID string, sl *slot, u
 // deliveries for the endpoint get their turn at least that often.
 const handOverFor = time.Second
 
+// idleFor is how long a released slot nobody here waits for stays with
+// this process before it goes back to Redis: under a steady flow of
+// deliveries to an endpoint the next one comes well within it, and a
+// delivery of another worker waiting for the slot (polling every 5 ms, for
+// up to slotWait) still gets it.
+const idleFor = 10 * time.Millisecond
+
 // release hands the slot to the first delivery here waiting for the
-// endpoint, or gives it back to Redis when there is none or the slot has
-// been handed over for handOverFor; then the first waiter, if any, is
-// woken to take a slot from Redis like any other worker.
+// endpoint, or keeps it idle for the next one when there is none; it gives
+// it back to Redis when the slot has been handed over for handOverFor,
+// and then the first waiter, if any, is woken to take a slot from Redis
+// like any other worker.
 func (s *endpointSlots) release(ctx context.Context, endpointID string, sl *slot) {
 	s.mu.Lock()
 	l := s.endpoints[endpointID]
@@ -229,9 +250,16 @@ func (s *endpointSlots) release(ctx context.Context, endpointID string, sl *slot
 		l.waiting = l.waiting[1:]
 	}
 	now := time.Now()
-	if next != nil && now.Sub(sl.taken) < handOverFor {
+	switch {
+	case now.Sub(sl.taken) >= handOverFor:
+	case next != nil:
 		sl.since = now
 		next <- sl
+		s.mu.Unlock()
+		return
+	case !s.closed:
+		l.idle = append(l.idle, sl)
+		sl.idle = time.AfterFunc(idleFor, func() { s.giveBackIdle(endpointID, sl) })
 		s.mu.Unlock()
 		return
 	}
@@ -241,6 +269,68 @@ func (s *endpointSlots) release(ctx context.Context, endpointID string, sl *slot
 	s.rdb.ZRem(context.WithoutCancel(ctx), sl.key, sl.member)
 	if next != nil {
 		next <- nil
+	}
+}
+
+// takeIdle takes the slot released last of those idle here, if any.
+func (s *endpointSlots) takeIdle(endpointID string) *slot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.endpoints[endpointID]
+	if l == nil || len(l.idle) == 0 {
+		return nil
+	}
+	sl := l.idle[len(l.idle)-1]
+	l.idle = l.idle[:len(l.idle)-1]
+	sl.idle.Stop() // if it fired, giveBackIdle finds the slot taken
+	sl.idle, sl.since = nil, time.Now()
+	return sl
+}
+
+// giveBackIdle gives a slot that stayed idle for idleFor back to Redis,
+// unless a delivery took it meanwhile.
+func (s *endpointSlots) giveBackIdle(endpointID string, sl *slot) {
+	s.mu.Lock()
+	l := s.endpoints[endpointID]
+	i := -1
+	if l != nil {
+		i = slices.Index(l.idle, sl)
+	}
+	if i < 0 {
+		s.mu.Unlock()
+		return
+	}
+	l.idle = slices.Delete(l.idle, i, i+1)
+	delete(l.held, sl)
+	s.dropIfUnused(endpointID, l)
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.rdb.ZRem(ctx, sl.key, sl.member)
+}
+
+// close gives every idle slot back to Redis at once, and makes released
+// slots go back at once from now on: the process is stopping, and its
+// idle slots would otherwise count against their endpoints until they
+// expire. The deliveries still sending give theirs back as they end.
+func (s *endpointSlots) close() {
+	s.mu.Lock()
+	s.closed = true
+	var idle []*slot
+	for id, l := range s.endpoints {
+		for _, sl := range l.idle {
+			sl.idle.Stop()
+			delete(l.held, sl)
+		}
+		idle = append(idle, l.idle...)
+		l.idle = nil
+		s.dropIfUnused(id, l)
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, sl := range idle {
+		s.rdb.ZRem(ctx, sl.key, sl.member)
 	}
 }
 
@@ -263,7 +353,7 @@ func (s *endpointSlots) local(endpointID string) *localSlots {
 }
 
 func (s *endpointSlots) dropIfUnused(endpointID string, l *localSlots) {
-	if len(l.held) == 0 && len(l.waiting) == 0 {
+	if len(l.held) == 0 && len(l.waiting) == 0 { // then none is idle either
 		delete(s.endpoints, endpointID)
 	}
 }

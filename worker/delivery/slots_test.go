@@ -61,9 +61,21 @@ func acquireAsync(ctx context.Context, s *endpointSlots, endpointID string, unti
 	return done
 }
 
+// waitForNoMembers returns once Redis holds no slot of the endpoint.
+func waitForNoMembers(t *testing.T, rdb redis.UniversalClient, endpointID string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(members(t, rdb, endpointID)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("Redis still holds %v", members(t, rdb, endpointID))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // A slot released while another delivery of the process waits for the
 // endpoint goes to it without leaving Redis; the last release gives it
-// back.
+// back once it has been idle for idleFor.
 func TestReleasedSlotIsHandedToTheWaiter(t *testing.T) {
 	s, rdb := newTestSlots(t, 1)
 	ctx := t.Context()
@@ -83,11 +95,70 @@ func TestReleasedSlotIsHandedToTheWaiter(t *testing.T) {
 		t.Fatalf("Redis holds %v during the hand-over, want only %s", zs, first.member)
 	}
 	s.release(ctx, "e1", got.sl)
-	if zs := members(t, rdb, "e1"); len(zs) != 0 {
-		t.Errorf("Redis holds %v after the last release, want nothing", zs)
-	}
+	waitForNoMembers(t, rdb, "e1")
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if len(s.endpoints) != 0 {
 		t.Errorf("the process still tracks %d endpoints, want none", len(s.endpoints))
+	}
+}
+
+// A slot released with no delivery here waiting stays idle in the
+// process: the next delivery to the endpoint takes it without Redis, and
+// an idle slot does not make the endpoint busy.
+func TestIdleSlotIsTakenAgainWithoutRedis(t *testing.T) {
+	s, rdb := newTestSlots(t, 1)
+	ctx := t.Context()
+	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
+	first, err := s.acquire(ctx, "e1", until, deadline, 0)
+	if err != nil || first == nil {
+		t.Fatalf("first acquire: %v, %v", first, err)
+	}
+	s.mu.Lock()
+	first.since = first.since.Add(-time.Hour) // a send that took long
+	s.mu.Unlock()
+	s.release(ctx, "e1", first)
+	if s.busy("e1", time.Now()) {
+		t.Error("busy with its one slot idle")
+	}
+	// Redis refuses a slot now (its one member is the idle slot), so only
+	// the idle slot can serve the second acquire.
+	again, err := s.acquire(ctx, "e1", until, deadline, 0)
+	if err != nil || again != first {
+		t.Fatalf("second acquire: %v, %v; want the idle slot", again, err)
+	}
+	if zs := members(t, rdb, "e1"); len(zs) != 1 || zs[0].Member != first.member {
+		t.Errorf("Redis holds %v, want only %s", zs, first.member)
+	}
+	s.release(ctx, "e1", again)
+	waitForNoMembers(t, rdb, "e1")
+	if sl, err := s.acquire(ctx, "e1", until, deadline, 0); err != nil || sl == nil || sl == first {
+		t.Errorf("acquire after the idle slot went back: %v, %v; want a new slot from Redis", sl, err)
+	}
+}
+
+// Stopping gives the idle slots back at once, and a slot released after
+// that goes back at once too.
+func TestCloseGivesIdleSlotsBack(t *testing.T) {
+	s, rdb := newTestSlots(t, 2)
+	ctx := t.Context()
+	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
+	idle, err := s.acquire(ctx, "e1", until, deadline, 0)
+	if err != nil || idle == nil {
+		t.Fatalf("acquire: %v, %v", idle, err)
+	}
+	sending, err := s.acquire(ctx, "e1", until, deadline, 0)
+	if err != nil || sending == nil {
+		t.Fatalf("acquire: %v, %v", sending, err)
+	}
+	s.release(ctx, "e1", idle)
+	s.close()
+	if zs := members(t, rdb, "e1"); len(zs) != 1 || zs[0].Member != sending.member {
+		t.Errorf("Redis holds %v after close, want only the sending %s", zs, sending.member)
+	}
+	s.release(ctx, "e1", sending)
+	if zs := members(t, rdb, "e1"); len(zs) != 0 {
+		t.Errorf("Redis holds %v after the last release, want nothing", zs)
 	}
 }
 
@@ -162,8 +233,9 @@ func TestEndpointWhoseSlotsAllHangIsBusy(t *testing.T) {
 	}
 	s.release(ctx, "e1", held[0])
 	if s.busy("e1", now.Add(time.Hour)) {
-		t.Error("busy with a slot free")
+		t.Error("busy with a slot idle")
 	}
+
 }
 
 // Two processes share the endpoint's bound: with one slot each held, a
