@@ -11,18 +11,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
-
-	"github.com/seatsync/seatsync/webhooks"
 )
 
 func main() {
@@ -48,6 +46,8 @@ type options struct {
 	uniqueUsers bool
 	customers   int64
 	acked       string
+	key         []byte        // of -secret
+	timeout     time.Duration // of one request
 }
 
 const maxDuration = 2 * time.Minute
@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *bodySize {
-		fmt.Fprintln(stdout, len(eventBody(o, o.prefix+"_1", 1, time.Now())))
+		fmt.Fprintln(stdout, len(eventBody(nil, &o, 1, time.Now())))
 		return nil
 	}
 	if o.duration > maxDuration || o.duration <= 0 || o.concurrency < 1 || o.customers < 1 {
@@ -83,9 +83,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return errors.New("-url must be a loopback address: this tool only loads the local machine")
 		}
 	}
-	if _, err := webhooks.SignStandard(o.secret, "probe", time.Now(), nil); err != nil {
+	key, err := signingKey(o.secret)
+	if err != nil {
 		return fmt.Errorf("-secret: %w", err)
 	}
+	o.key, o.timeout = key, requestTimeout
 	res, err := send(ctx, o)
 	if err != nil {
 		return err
@@ -136,9 +138,11 @@ func (r result) String() string {
 	return s
 }
 
-// loop runs fn from o.concurrency goroutines until the duration, the
-// request budget or the context ends, pacing to o.rate when set.
-func loop(ctx context.Context, o options, fn func(seq int64) time.Duration) result {
+// loop runs o.concurrency goroutines, each calling the function newWorker
+// made for it, until the duration, the request budget or the context ends,
+// pacing to o.rate when set. A worker of its own lets each goroutine keep
+// its connections and buffers without locks.
+func loop(ctx context.Context, o options, newWorker func() func(seq int64) time.Duration) result {
 	ctx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
 	var (
@@ -158,6 +162,7 @@ func loop(ctx context.Context, o options, fn func(seq int64) time.Duration) resu
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			fn := newWorker()
 			var mine []time.Duration
 			for ctx.Err() == nil {
 				n := seq.Add(1)
@@ -184,64 +189,70 @@ func loop(ctx context.Context, o options, fn func(seq int64) time.Duration) resu
 	return result{n: int64(len(lat)), elapsed: time.Since(start), latencies: lat}
 }
 
-// eventBody is the canonical event of request seq. By default 100
-// customers of 50 users each: events of one customer serialise on its row
-// lock, as they must, so one customer alone would measure that lock rather
-// than seatsync.
-func eventBody(o options, id string, seq int64, now time.Time) []byte {
+// eventBody appends the canonical event of request seq to dst. By default
+// 100 customers of 50 users each: events of one customer serialise on its
+// row lock, as they must, so one customer alone would measure that lock
+// rather than seatsync. It is built by appends, as it is on every request.
+func eventBody(dst []byte, o *options, seq int64, now time.Time) []byte {
 	user := seq % 5000
 	if o.uniqueUsers {
 		user = seq
 	}
-	return fmt.Appendf(nil, `{"type":"user.upserted","timestamp":%q,"data":{"customer_external_id":"load%d","external_id":"u%d","email":"u%d@load.test","name":"Load %d"}}`,
-		now.UTC().Format(time.RFC3339Nano), seq%o.customers, user, user, seq)
+	b := append(dst, `{"type":"user.upserted","timestamp":"`...)
+	b = now.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","data":{"customer_external_id":"load`...)
+	b = strconv.AppendInt(b, seq%o.customers, 10)
+	b = append(b, `","external_id":"u`...)
+	b = strconv.AppendInt(b, user, 10)
+	b = append(b, `","email":"u`...)
+	b = strconv.AppendInt(b, user, 10)
+	b = append(b, `@load.test","name":"Load `...)
+	b = strconv.AppendInt(b, seq, 10)
+	return append(b, `"}}`...)
 }
 
+// send loads the receivers and tallies their answers.
 func send(ctx context.Context, o options) (result, error) {
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency}}
-	var mu sync.Mutex
-	statuses := map[int]int64{}
+	targets, err := parseTargets(o.urls)
+	if err != nil {
+		return result{}, err
+	}
 	var (
-		transportErrors atomic.Int64
-		acked           []string
-		ackedAt         []time.Time
+		mu      sync.Mutex
+		senders []*sender
 	)
-	res := loop(ctx, o, func(seq int64) time.Duration {
-		id := fmt.Sprintf("%s_%d", o.prefix, seq)
-		now := time.Now()
-		body := eventBody(o, id, seq, now)
-		sig, _ := webhooks.SignStandard(o.secret, id, now, body)
-		req, _ := http.NewRequest(http.MethodPost, o.urls[seq%int64(len(o.urls))], bytes.NewReader(body))
-		req.Header.Set(webhooks.HeaderWebhookID, id)
-		req.Header.Set(webhooks.HeaderWebhookTimestamp, fmt.Sprint(now.Unix()))
-		req.Header.Set(webhooks.HeaderWebhookSignature, sig)
-		resp, err := client.Do(req)
-		took := time.Since(now)
-		if err != nil {
-			transportErrors.Add(1)
-			return took
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+	res := loop(ctx, o, func() func(int64) time.Duration {
+		s := newSender(&o, targets)
 		mu.Lock()
-		statuses[resp.StatusCode]++
-		if resp.StatusCode == http.StatusAccepted {
-			acked, ackedAt = append(acked, id), append(ackedAt, time.Now())
-		}
+		senders = append(senders, s)
 		mu.Unlock()
-		return took
+		return s.send
 	})
-	res.statuses, res.errors = statuses, transportErrors.Load()
-	slices.SortFunc(ackedAt, func(a, b time.Time) int { return a.Compare(b) })
-	for i := 1; o.rate > 0 && i < len(ackedAt); i++ {
-		res.longestGap = max(res.longestGap, ackedAt[i].Sub(ackedAt[i-1]))
+	all := tally{statuses: map[int]int64{}}
+	for _, s := range senders {
+		all.merge(s.tally)
+	}
+	res.statuses, res.errors = all.statuses, all.errors
+	slices.SortFunc(all.ackedAt, func(a, b time.Time) int { return a.Compare(b) })
+	for i := 1; i < len(all.ackedAt); i++ {
+		res.longestGap = max(res.longestGap, all.ackedAt[i].Sub(all.ackedAt[i-1]))
 	}
 	if o.acked != "" {
-		if err := os.WriteFile(o.acked, []byte(strings.Join(acked, "\n")+"\n"), 0o600); err != nil {
+		if err := writeAcked(o.acked, o.prefix, all.acked); err != nil {
 			return res, fmt.Errorf("-acked: %w", err)
 		}
 	}
 	return res, nil
+}
+
+// writeAcked writes the ids of the events answered 202, in sequence order.
+func writeAcked(path, prefix string, seqs []int64) error {
+	slices.Sort(seqs)
+	var b []byte
+	for _, seq := range seqs {
+		b = append(eventID(b, prefix, seq), '\n')
+	}
+	return os.WriteFile(path, b, 0o600)
 }
 
 // enqueueBaseline enqueues tasks of the same size with unique task IDs
@@ -257,14 +268,15 @@ func enqueueBaseline(ctx context.Context, o options) (result, error) {
 	const queue = "loadgen_baseline"
 	o.rate = 0
 	var failed atomic.Int64
-	res := loop(ctx, o, func(seq int64) time.Duration {
+	enqueue := func(seq int64) time.Duration {
 		start := time.Now()
 		t := asynq.NewTask("loadgen:baseline", payload, asynq.TaskID(fmt.Sprintf("%s_%d", o.prefix, seq)), asynq.Queue(queue))
 		if _, err := client.Enqueue(t); err != nil {
 			failed.Add(1)
 		}
 		return time.Since(start)
-	})
+	}
+	res := loop(ctx, o, func() func(int64) time.Duration { return enqueue })
 	res.errors = failed.Load()
 	inspector := asynq.NewInspector(opt)
 	defer inspector.Close()
