@@ -47,6 +47,16 @@ func members(t *testing.T, rdb redis.UniversalClient, endpointID string) []redis
 	return zs
 }
 
+// mustAcquire takes a slot of the endpoint at once, or fails the test.
+func mustAcquire(t *testing.T, s *endpointSlots, endpointID string, until, deadline time.Time) *slot {
+	t.Helper()
+	sl, err := s.acquire(t.Context(), endpointID, until, deadline, 0)
+	if err != nil || sl == nil {
+		t.Fatalf("acquire a slot of %s: %v, %v", endpointID, sl, err)
+	}
+	return sl
+}
+
 type acquired struct {
 	sl  *slot
 	err error
@@ -80,10 +90,7 @@ func TestReleasedSlotIsHandedToTheWaiter(t *testing.T) {
 	s, rdb := newTestSlots(t, 1)
 	ctx := t.Context()
 	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
-	first, err := s.acquire(ctx, "e1", until, deadline, 0)
-	if err != nil || first == nil {
-		t.Fatalf("first acquire: %v, %v", first, err)
-	}
+	first := mustAcquire(t, s, "e1", until, deadline)
 	second := acquireAsync(ctx, s, "e1", until, deadline)
 	waitForWaiter(t, s, "e1")
 	s.release(ctx, "e1", first)
@@ -110,10 +117,7 @@ func TestIdleSlotIsTakenAgainWithoutRedis(t *testing.T) {
 	s, rdb := newTestSlots(t, 1)
 	ctx := t.Context()
 	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
-	first, err := s.acquire(ctx, "e1", until, deadline, 0)
-	if err != nil || first == nil {
-		t.Fatalf("first acquire: %v, %v", first, err)
-	}
+	first := mustAcquire(t, s, "e1", until, deadline)
 	s.mu.Lock()
 	first.since = first.since.Add(-time.Hour) // a send that took long
 	s.mu.Unlock()
@@ -143,14 +147,8 @@ func TestCloseGivesIdleSlotsBack(t *testing.T) {
 	s, rdb := newTestSlots(t, 2)
 	ctx := t.Context()
 	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
-	idle, err := s.acquire(ctx, "e1", until, deadline, 0)
-	if err != nil || idle == nil {
-		t.Fatalf("acquire: %v, %v", idle, err)
-	}
-	sending, err := s.acquire(ctx, "e1", until, deadline, 0)
-	if err != nil || sending == nil {
-		t.Fatalf("acquire: %v, %v", sending, err)
-	}
+	idle := mustAcquire(t, s, "e1", until, deadline)
+	sending := mustAcquire(t, s, "e1", until, deadline)
 	s.release(ctx, "e1", idle)
 	s.close()
 	if zs := members(t, rdb, "e1"); len(zs) != 1 || zs[0].Member != sending.member {
@@ -168,10 +166,7 @@ func TestSlotGoesBackToRedisAfterHandOverFor(t *testing.T) {
 	s, rdb := newTestSlots(t, 1)
 	ctx := t.Context()
 	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
-	first, err := s.acquire(ctx, "e1", until, deadline, 0)
-	if err != nil || first == nil {
-		t.Fatalf("first acquire: %v, %v", first, err)
-	}
+	first := mustAcquire(t, s, "e1", until, deadline)
 	s.mu.Lock()
 	first.taken = first.taken.Add(-handOverFor)
 	s.mu.Unlock()
@@ -193,10 +188,7 @@ func TestHandedSlotLastsThroughTheNewSend(t *testing.T) {
 	s, rdb := newTestSlots(t, 1)
 	ctx := t.Context()
 	now := time.Now()
-	first, err := s.acquire(ctx, "e1", now.Add(time.Second), now.Add(2*time.Second), 0)
-	if err != nil || first == nil {
-		t.Fatalf("first acquire: %v, %v", first, err)
-	}
+	first := mustAcquire(t, s, "e1", now.Add(time.Second), now.Add(2*time.Second))
 	later := now.Add(30 * time.Second)
 	second := acquireAsync(ctx, s, "e1", now.Add(15*time.Second), later)
 	waitForWaiter(t, s, "e1")
@@ -218,10 +210,7 @@ func TestEndpointWhoseSlotsAllHangIsBusy(t *testing.T) {
 	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
 	var held []*slot
 	for range 2 {
-		sl, err := s.acquire(ctx, "e1", until, deadline, 0)
-		if err != nil || sl == nil {
-			t.Fatalf("acquire: %v, %v", sl, err)
-		}
+		sl := mustAcquire(t, s, "e1", until, deadline)
 		held = append(held, sl)
 	}
 	now := time.Now()
@@ -246,14 +235,8 @@ func TestSlotsAreBoundAcrossProcesses(t *testing.T) {
 	b := newEndpointSlots(rdb, 2)
 	ctx := t.Context()
 	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
-	inA, err := a.acquire(ctx, "e1", until, deadline, 0)
-	if err != nil || inA == nil {
-		t.Fatalf("acquire in a: %v, %v", inA, err)
-	}
-	inB, err := b.acquire(ctx, "e1", until, deadline, 0)
-	if err != nil || inB == nil {
-		t.Fatalf("acquire in b: %v, %v", inB, err)
-	}
+	inA := mustAcquire(t, a, "e1", until, deadline)
+	inB := mustAcquire(t, b, "e1", until, deadline)
 	if sl, err := a.acquire(ctx, "e1", until, deadline, 0); !errors.Is(err, ErrEndpointBusy) {
 		t.Fatalf("a third slot: %v, %v; want ErrEndpointBusy", sl, err)
 	}
