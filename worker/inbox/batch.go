@@ -27,28 +27,28 @@ var ErrClosed = errors.New("inbox batcher closed")
 // unchanged.
 //
 // The batching is opportunistic rather than timed: an idle flusher takes a
-// lone request at once (no added latency), and while every flusher waits on
+// lone request at once (no added latency), and while the flusher waits on
 // Postgres the requests arriving meanwhile queue up and go, all together, in
-// the next flusher's statement. Under load the batch size grows with the
-// arrival rate by itself, bounded by maxBatch; the wait of a request is
-// bounded by one statement in flight ahead of it.
+// its next statement. Under load the batch size grows with the arrival rate
+// by itself, bounded by maxBatch; the wait of a request is bounded by one
+// statement in flight ahead of it.
 //
-// Tuned with BenchmarkReceive (cmd/seatsync, 16 and 64 concurrent senders)
-// and `make perf` on the shared 2-core development machine, where run-to-run
-// noise is large (load averages of 3 to 12 from other work):
-//   - flushers 2: one statement on the wire while the next batch gathers.
-//     At load average ~3, requests/s at 16 and 64 senders: 2 flushers
-//     2,580 and 4,720; 4: 2,130 and 3,660; 8: 1,960 and 2,080; 16: 1,740
-//     and 1,910. More flushers split the load into smaller batches, so more
-//     commits (and CPU) for the same events; 1 measured like 2 within noise
-//     but leaves every request behind one slow round trip.
+// Tuned with `make perf`-style runs of `seatsync serve` (16 and 64
+// concurrent senders, the lean load generator) on the 2-core development
+// machine, old and new in turn:
+//   - flushers 1: requests/s at 16 senders 11,115–13,508 against
+//     9,985–11,183 with 2 (four rounds each), at 64 senders 16,717–19,919
+//     against 15,747–19,528. A second flusher takes a request that arrives
+//     while the first waits on Postgres at once, so batches are about half
+//     as large and there are twice the commits for the same events. (On an
+//     earlier, slower machine 1 and 2 measured alike, and 4, 8 and 16 worse.)
 //   - maxBatch 128: a bound on one statement (~25 KB of 170-byte bodies)
 //     after a stall; in steady load batches stay far below it.
 //   - maxWait 0: the statement in flight already gathers the next batch, and
 //     a timed wait adds its whole length to a lone request. It stays a
 //     constant, not configuration, since no setting of it earned its place.
 const (
-	flushers     = 2
+	flushers     = 1
 	maxBatch     = 128
 	maxWait      = time.Duration(0)
 	batchTimeout = 3 * time.Second // one statement's budget, as the receiver's per-attempt bound
