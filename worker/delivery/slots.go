@@ -251,7 +251,7 @@ func (s *endpointSlots) release(ctx context.Context, endpointID string, sl *slot
 	}
 	now := time.Now()
 	switch {
-	case now.Sub(sl.taken) >= handOverFor:
+	case now.Sub(sl.taken) >= handOverFor: // back to Redis, below
 	case next != nil:
 		sl.since = now
 		next <- sl
