@@ -105,9 +105,9 @@ func TestStandardVerify(t *testing.T) {
 		{name: "negative timestamp", now: sent, want: ErrTimestamp, edit: header(HeaderWebhookTimestamp, "-1")},
 		{name: "fractional timestamp", now: sent, want: ErrTimestamp, edit: header(HeaderWebhookTimestamp, "1614265330.5")},
 		{name: "milliseconds timestamp, signed as sent", now: sent, want: ErrTimestamp, edit: func(h http.Header, b []byte) []byte {
-			key, _ := decodeSecret(specSecret)
+			signer, _ := NewStandardSigner(specSecret)
 			h.Set(HeaderWebhookTimestamp, "1614265330000")
-			h.Set(HeaderWebhookSignature, "v1,"+string(standardSignature(key, specID, "1614265330000", b)))
+			h.Set(HeaderWebhookSignature, string(signer.AppendSignature(nil, specID, "1614265330000", b)))
 			return b
 		}},
 		{name: "milliseconds timestamp, signed as seconds", now: sent, want: ErrSignature, edit: header(HeaderWebhookTimestamp, "1614265330000")},

@@ -3,18 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/seatsync/seatsync/webhooks"
@@ -54,52 +49,6 @@ func parseTargets(urls []string) ([]target, error) {
 		}
 	}
 	return targets, nil
-}
-
-// signer computes Standard Webhooks signatures with one reused HMAC state,
-// which webhooks.SignStandard, decoding the secret and keying a new state
-// on every call, cannot do.
-type signer struct {
-	mac hash.Hash
-	sum []byte
-}
-
-// signingKey decodes a whsec_ secret. webhooks.SignStandard stays the
-// reference: it validates the secret, and a signer with the key must agree
-// with it on a probe, so the two cannot drift apart unnoticed.
-func signingKey(secret string) ([]byte, error) {
-	at := time.Now()
-	want, err := webhooks.SignStandard(secret, "probe", at, nil)
-	if err != nil {
-		return nil, err
-	}
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	if err != nil {
-		return nil, err
-	}
-	got := newSigner(key).appendSignature(nil, []byte("probe"), strconv.AppendInt(nil, at.Unix(), 10), nil)
-	if string(got) != want {
-		return nil, errors.New("loadgen's signature disagrees with webhooks.SignStandard")
-	}
-	return key, nil
-}
-
-// dot separates the signed parts; a literal would be allocated per call,
-// as it escapes through the hash.Hash interface.
-var dot = []byte{'.'}
-
-func newSigner(key []byte) *signer { return &signer{mac: hmac.New(sha256.New, key)} }
-
-// appendSignature appends "v1,<base64 HMAC-SHA256 of id.ts.body>" to dst.
-func (s *signer) appendSignature(dst, id, ts, body []byte) []byte {
-	s.mac.Reset()
-	s.mac.Write(id)
-	s.mac.Write(dot)
-	s.mac.Write(ts)
-	s.mac.Write(dot)
-	s.mac.Write(body)
-	s.sum = s.mac.Sum(s.sum[:0])
-	return base64.StdEncoding.AppendEncode(append(dst, "v1,"...), s.sum)
 }
 
 // link is one sender's keep-alive connection to one target, dialled when
@@ -143,9 +92,8 @@ func (l *link) exchange(req []byte, deadline time.Time) (status int, reusable bo
 // sender is one of the -c concurrent senders: it owns its connections, its
 // buffers and its tally, so requests share nothing but the sequence counter.
 type sender struct {
-	o      *options
-	links  []link // one per target, request n going to links[n % len]
-	signer *signer
+	o     *options
+	links []link // one per target, request n going to links[n % len]
 	// Buffers reused by every request: the event id, the timestamp, the
 	// body and the whole request.
 	id, ts, body, req []byte
@@ -171,7 +119,7 @@ func (t *tally) merge(u tally) {
 }
 
 func newSender(o *options, targets []target) *sender {
-	s := &sender{o: o, signer: newSigner(o.key), tally: tally{statuses: map[int]int64{}}}
+	s := &sender{o: o, tally: tally{statuses: map[int]int64{}}}
 	for _, t := range targets {
 		s.links = append(s.links, link{target: t, r: bufio.NewReader(nil)})
 	}
@@ -212,7 +160,7 @@ func (s *sender) request(head string, seq int64, now time.Time) []byte {
 	b = appendHeader(b, webhooks.HeaderWebhookID, s.id)
 	b = appendHeader(b, webhooks.HeaderWebhookTimestamp, s.ts)
 	b = append(b, "\r\n"+webhooks.HeaderWebhookSignature+": "...)
-	b = s.signer.appendSignature(b, s.id, s.ts, s.body)
+	b = s.o.signer.AppendSignature(b, string(s.id), string(s.ts), s.body)
 	b = append(b, "\r\n\r\n"...)
 	s.req = append(b, s.body...)
 	return s.req

@@ -148,13 +148,13 @@ func (rc *receiver) answer(w http.ResponseWriter, status int) {
 }
 
 func testOptions(t *testing.T, n int64, urls ...string) options {
-	key, err := signingKey(testSecret)
+	signer, err := webhooks.NewStandardSigner(testSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return options{
 		urls: urls, concurrency: 4, duration: 5 * time.Second, max: n,
-		prefix: "test", customers: 100, key: key, timeout: time.Second,
+		prefix: "test", customers: 100, signer: signer, timeout: time.Second,
 		acked: filepath.Join(t.TempDir(), "acked"),
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/seatsync/seatsync/webhooks"
 )
 
 func main() {
@@ -46,8 +48,8 @@ type options struct {
 	uniqueUsers bool
 	customers   int64
 	acked       string
-	key         []byte        // of -secret
-	timeout     time.Duration // of one request
+	signer      *webhooks.StandardSigner // of -secret
+	timeout     time.Duration            // of one request
 }
 
 const maxDuration = 2 * time.Minute
@@ -83,11 +85,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return errors.New("-url must be a loopback address: this tool only loads the local machine")
 		}
 	}
-	key, err := signingKey(o.secret)
+	signer, err := webhooks.NewStandardSigner(o.secret)
 	if err != nil {
 		return fmt.Errorf("-secret: %w", err)
 	}
-	o.key, o.timeout = key, requestTimeout
+	o.signer, o.timeout = signer, requestTimeout
 	res, err := send(ctx, o)
 	if err != nil {
 		return err

@@ -35,7 +35,8 @@ type endpointSlots struct {
 
 	mu        sync.Mutex
 	endpoints map[string]*localSlots
-	closed    bool // idle slots go straight back to Redis
+	closed    bool          // idle slots go straight back to Redis
+	keepIdle  time.Duration // idleFor; tests keep slots longer
 }
 
 // localSlots is what this process holds of one endpoint's slots.
@@ -57,7 +58,8 @@ type slot struct {
 func newEndpointSlots(rdb redis.UniversalClient, max int) *endpointSlots {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	return &endpointSlots{rdb: rdb, max: max, prefix: hex.EncodeToString(b) + ":", endpoints: map[string]*localSlots{}}
+	return &endpointSlots{rdb: rdb, max: max, prefix: hex.EncodeToString(b) + ":", endpoints: map[string]*localSlots{},
+		keepIdle: idleFor}
 }
 
 func slotsKey(endpointID string) string { return "seatsync:endpoint-slots:" + endpointID }
@@ -259,7 +261,7 @@ func (s *endpointSlots) release(ctx context.Context, endpointID string, sl *slot
 		return
 	case !s.closed:
 		l.idle = append(l.idle, sl)
-		sl.idle = time.AfterFunc(idleFor, func() { s.giveBackIdle(endpointID, sl) })
+		sl.idle = time.AfterFunc(s.keepIdle, func() { s.giveBackIdle(endpointID, sl) })
 		s.mu.Unlock()
 		return
 	}

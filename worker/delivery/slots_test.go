@@ -120,6 +120,7 @@ func TestIdleSlotIsTakenAgainWithoutRedis(t *testing.T) {
 	first := mustAcquire(t, s, "e1", until, deadline)
 	s.mu.Lock()
 	first.since = first.since.Add(-time.Hour) // a send that took long
+	s.keepIdle = time.Hour                    // idle until taken, however slow the test runs
 	s.mu.Unlock()
 	s.release(ctx, "e1", first)
 	if s.busy("e1", time.Now()) {
@@ -134,6 +135,9 @@ func TestIdleSlotIsTakenAgainWithoutRedis(t *testing.T) {
 	if zs := members(t, rdb, "e1"); len(zs) != 1 || zs[0].Member != first.member {
 		t.Errorf("Redis holds %v, want only %s", zs, first.member)
 	}
+	s.mu.Lock()
+	s.keepIdle = idleFor
+	s.mu.Unlock()
 	s.release(ctx, "e1", again)
 	waitForNoMembers(t, rdb, "e1")
 	if sl, err := s.acquire(ctx, "e1", until, deadline, 0); err != nil || sl == nil || sl == first {
@@ -149,6 +153,9 @@ func TestCloseGivesIdleSlotsBack(t *testing.T) {
 	until, deadline := time.Now().Add(15*time.Second), time.Now().Add(30*time.Second)
 	idle := mustAcquire(t, s, "e1", until, deadline)
 	sending := mustAcquire(t, s, "e1", until, deadline)
+	s.mu.Lock()
+	s.keepIdle = time.Hour // only close gives it back
+	s.mu.Unlock()
 	s.release(ctx, "e1", idle)
 	s.close()
 	if zs := members(t, rdb, "e1"); len(zs) != 1 || zs[0].Member != sending.member {
