@@ -243,8 +243,11 @@ func TestSendReconnectsAfterTheReceiverRestarts(t *testing.T) {
 	rc.mu.Lock()
 	answered, last := rc.answered[http.StatusAccepted], rc.acked[len(rc.acked)-1]
 	rc.mu.Unlock()
-	if res.statuses[http.StatusAccepted] != answered || res.errors == 0 {
-		t.Errorf("%d accepted (receiver says %d), %d transport errors: want some while it was down", res.statuses[http.StatusAccepted], answered, res.errors)
+	// Closing the first server can cut off answers it had written but not
+	// sent, at most one per sender: those requests are transport errors.
+	accepted := res.statuses[http.StatusAccepted]
+	if accepted > answered || answered > accepted+int64(o.concurrency) || res.errors == 0 {
+		t.Errorf("%d accepted (receiver says %d), %d transport errors: want some while it was down", accepted, answered, res.errors)
 	}
 	if res.longestGap < 100*time.Millisecond {
 		t.Errorf("longest time without a 202 %s, shorter than the receiver was down", res.longestGap)
