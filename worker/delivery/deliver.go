@@ -167,11 +167,12 @@ func (h *Handler) record(ctx context.Context, d storage.DeliveryToSend, res webh
 	if err != nil {
 		return err
 	}
+	if outcome == "delivered" {
+		return nil
+	}
 	log := h.log.With("endpoint_id", d.Endpoint.ID, "message_id", d.MessageID, "customer", d.CustomerExternalID,
 		"status_code", res.StatusCode)
 	switch {
-	case outcome == "delivered":
-		return nil
 	case outcome == "gone":
 		log.Warn("endpoint answered 410 Gone; disabled it")
 		return nil
