@@ -207,7 +207,8 @@ func (a *API) resend(c *gin.Context, deliveryID string) error {
 }
 
 // enqueueResend enqueues a resent delivery under a task id of its own (the
-// resend number), since the first task may still be retained as done.
+// resend number), since the first task may still be in the queue's
+// archive, where asynq keeps a task whose last attempt failed.
 // Should the enqueue fail, the delivery stays pending and the worker's sweep
 // enqueues it under the same id.
 func (a *API) enqueueResend(ctx context.Context, r storage.DeliveryRef) error {

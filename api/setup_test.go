@@ -246,12 +246,6 @@ func (at *apiTest) waitProcessed(source, id string) storage.InboxEvent {
 }
 
 // inspector is an asynq inspector of the test's Redis database.
-func (at *apiTest) inspector() *asynq.Inspector {
-	i := asynq.NewInspector(at.redis)
-	at.t.Cleanup(func() { i.Close() })
-	return i
-}
-
 // checkInvariants fails the test for every rule of SPEC §1 broken.
 func (at *apiTest) checkInvariants() {
 	at.t.Helper()

@@ -47,7 +47,7 @@ func (c *Client) EnqueueDeliver(ctx context.Context, d Deliver) (Outcome, error)
 	}
 	return c.enqueue(ctx, asynq.NewTask(TypeDeliver, b,
 		asynq.TaskID(d.TaskID()), asynq.Queue(QueueOutbound),
-		asynq.MaxRetry(len(DeliverySchedule)), asynq.Timeout(30*time.Second), asynq.Retention(24*time.Hour)))
+		asynq.MaxRetry(len(DeliverySchedule)), asynq.Timeout(30*time.Second)))
 }
 
 // ParseDeliver decodes a task payload.

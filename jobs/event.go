@@ -24,7 +24,8 @@ type ApplyEvent struct {
 	Payload    json.RawMessage `json:"payload"`
 	// Replay counts operator replays of the event: each is a task of its
 	// own, because the task of the first delivery (or of the last replay)
-	// may still be retained as done and would swallow it as a duplicate.
+	// may still be queued, waiting for a retry or archived (a task whose
+	// last attempt failed) and would swallow it as a duplicate.
 	Replay int `json:"replay,omitempty"`
 }
 
@@ -40,14 +41,12 @@ func (e ApplyEvent) TaskID() string {
 
 // Options for applying an event: its own queue; 14 retries of asynq's
 // default backoff (n⁴ s plus jitter) span about a day, so a Postgres outage
-// does not exhaust them;
-// a timeout far above a normal apply; and retention long enough to absorb
-// providers' redeliveries cheaply before they reach Postgres.
+// does not exhaust them; and a timeout far above a normal apply. Like every
+// task, it leaves Redis once done (see Queues).
 var applyEventOptions = []asynq.Option{
 	asynq.Queue(QueueInbound),
 	asynq.MaxRetry(14),
 	asynq.Timeout(30 * time.Second),
-	asynq.Retention(24 * time.Hour),
 }
 
 // NewApplyEventTask builds the task for e.

@@ -41,7 +41,7 @@ func (c *Client) EnqueueApplySchedule(ctx context.Context, s ApplySchedule) (Out
 	}
 	return c.enqueue(ctx, asynq.NewTask(TypeApplySchedule, b,
 		asynq.TaskID(s.TaskID()), asynq.Queue(QueueInbound), asynq.ProcessAt(s.At),
-		asynq.MaxRetry(14), asynq.Timeout(30*time.Second), asynq.Retention(24*time.Hour)))
+		asynq.MaxRetry(14), asynq.Timeout(30*time.Second)))
 }
 
 // ParseApplySchedule decodes a task payload.

@@ -161,9 +161,9 @@ type AttemptRecord struct {
 // last fraction of a second of attempt records (at most three
 // wal_writer_delay, 600 ms by default), never a message: a delivery whose
 // "delivered" was lost is pending again, and the sweep sends it again
-// under the same webhook-id once the queue has forgotten its finished
-// task (24 h): outbound delivery is at least once, and subscribers dedupe
-// by that id. A lost failed attempt is retried anyway.
+// under the same webhook-id (its task is gone from the queue once done):
+// outbound delivery is at least once, and subscribers dedupe by that id. A
+// lost failed attempt is retried anyway.
 const recordAttempt = `
 WITH d AS (
 	UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = now(), status = $2, updated_at = now()
