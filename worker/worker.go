@@ -91,6 +91,7 @@ func New(opts Options, redisOpt asynq.RedisConnOpt, rdb redis.UniversalClient, d
 		jobs.TypeApplySchedule: {handler: schedules, onError: schedules.handleError, retryDelay: schedules.retryDelay},
 	}
 	mux := asynq.NewServeMux()
+	mux.Use(grownStack)
 	for typ, tt := range tasks {
 		mux.Handle(typ, tt.handler)
 	}
