@@ -245,7 +245,6 @@ func (at *apiTest) waitProcessed(source, id string) storage.InboxEvent {
 	return apitest.WaitProcessed(at.t, at.db, source, id, at.logBuf)
 }
 
-// inspector is an asynq inspector of the test's Redis database.
 // checkInvariants fails the test for every rule of SPEC §1 broken.
 func (at *apiTest) checkInvariants() {
 	at.t.Helper()
