@@ -151,7 +151,7 @@ func TestNewPolar(t *testing.T) {
 				if want == 0 {
 					want = DefaultPolarTolerance
 				}
-				if err != nil || p.std.tolerance != want || len(p.std.macs) != tt.wantKeys {
+				if err != nil || p.std.tolerance != want || len(p.std.signers) != tt.wantKeys {
 					t.Fatalf("NewPolar() = %+v, %v; want tolerance %s and %d keys", p, err, want, tt.wantKeys)
 				}
 				return

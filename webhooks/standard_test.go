@@ -223,8 +223,8 @@ func TestNewStandard(t *testing.T) {
 				if want == 0 {
 					want = DefaultStandardTolerance
 				}
-				if s.tolerance != want || len(s.macs) != len(tt.secrets) {
-					t.Errorf("got tolerance %s and %d keys, want %s and %d", s.tolerance, len(s.macs), want, len(tt.secrets))
+				if s.tolerance != want || len(s.signers) != len(tt.secrets) {
+					t.Errorf("got tolerance %s and %d keys, want %s and %d", s.tolerance, len(s.signers), want, len(tt.secrets))
 				}
 				return
 			}

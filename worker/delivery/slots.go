@@ -268,7 +268,7 @@ func (s *endpointSlots) release(ctx context.Context, endpointID string, sl *slot
 	delete(l.held, sl)
 	s.dropIfUnused(endpointID, l)
 	s.mu.Unlock()
-	s.rdb.ZRem(context.WithoutCancel(ctx), sl.key, sl.member)
+	s.giveBack(ctx, sl)
 	if next != nil {
 		next <- nil
 	}
@@ -306,9 +306,7 @@ func (s *endpointSlots) giveBackIdle(endpointID string, sl *slot) {
 	delete(l.held, sl)
 	s.dropIfUnused(endpointID, l)
 	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s.rdb.ZRem(ctx, sl.key, sl.member)
+	s.giveBack(context.Background(), sl)
 }
 
 // close gives every idle slot back to Redis at once, and makes released
@@ -329,9 +327,16 @@ func (s *endpointSlots) close() {
 		s.dropIfUnused(id, l)
 	}
 	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	s.giveBack(context.Background(), idle...)
+}
+
+// giveBack removes slots this process has let go of from Redis, where they
+// would otherwise count against their endpoints until they expire. It is
+// not cancelled with ctx, and gives Redis 5 s.
+func (s *endpointSlots) giveBack(ctx context.Context, slots ...*slot) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	for _, sl := range idle {
+	for _, sl := range slots {
 		s.rdb.ZRem(ctx, sl.key, sl.member)
 	}
 }
