@@ -38,6 +38,7 @@ const (
 	envOutboundDisableAfter = "SEATSYNC_OUTBOUND_DISABLE_AFTER"
 	envOutboundRetention    = "SEATSYNC_OUTBOUND_RETENTION"
 	envOutboundMaxInFlight  = "SEATSYNC_OUTBOUND_MAX_IN_FLIGHT"
+	envOutboundConcurrency  = "SEATSYNC_OUTBOUND_CONCURRENCY"
 	envOutboundSecretGrace  = "SEATSYNC_OUTBOUND_SECRET_GRACE"
 	envInvitationTTL        = "SEATSYNC_INVITATION_TTL"
 	envAPIRateLimit         = "SEATSYNC_API_RATE_LIMIT"
@@ -77,6 +78,11 @@ type Config struct {
 	// worker, so that a slow or dead endpoint holds at most that many
 	// worker slots. Raise it for a few fast subscribers with much traffic.
 	OutboundMaxInFlight int
+	// OutboundConcurrency (SEATSYNC_OUTBOUND_CONCURRENCY, default 20,
+	// 1..1000) is how many deliveries a worker process makes at once, on
+	// goroutines apart from WorkerConcurrency's inbound ones: a hanging
+	// endpoint holds at most OutboundMaxInFlight of them.
+	OutboundConcurrency int
 	// OutboundSecretGrace (SEATSYNC_OUTBOUND_SECRET_GRACE, default 24h,
 	// 1m..720h) is how long a rotated-out endpoint secret keeps signing.
 	OutboundSecretGrace time.Duration
@@ -117,6 +123,7 @@ func defaults() *Config {
 		OutboundDisableAfter: 5 * 24 * time.Hour,
 		OutboundRetention:    30 * 24 * time.Hour,
 		OutboundMaxInFlight:  4,
+		OutboundConcurrency:  20,
 		OutboundSecretGrace:  24 * time.Hour,
 		InvitationTTL:        7 * 24 * time.Hour,
 		APIRateLimit:         20,

@@ -86,6 +86,7 @@ func (c *Config) scalarVars() []struct {
 		{envOutboundDisableAfter, setDuration(&c.OutboundDisableAfter)},
 		{envOutboundRetention, setDuration(&c.OutboundRetention)},
 		{envOutboundMaxInFlight, setInt(&c.OutboundMaxInFlight)},
+		{envOutboundConcurrency, setInt(&c.OutboundConcurrency)},
 		{envOutboundSecretGrace, setDuration(&c.OutboundSecretGrace)},
 		{envInvitationTTL, setDuration(&c.InvitationTTL)},
 		{envAPIRateLimit, setInt(&c.APIRateLimit)},

@@ -48,6 +48,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("outbound_disable_after", c.OutboundDisableAfter.String()),
 		slog.String("outbound_retention", c.OutboundRetention.String()),
 		slog.Int("outbound_max_in_flight", c.OutboundMaxInFlight),
+		slog.Int("outbound_concurrency", c.OutboundConcurrency),
 		slog.String("outbound_secret_grace", c.OutboundSecretGrace.String()),
 		slog.String("invitation_ttl", c.InvitationTTL.String()),
 		slog.Int("api_rate_limit", c.APIRateLimit),

@@ -41,6 +41,7 @@ func (c *Config) problems() []error {
 	add(positive(envOutboundDisableAfter, c.OutboundDisableAfter))
 	add(positive(envOutboundRetention, c.OutboundRetention))
 	add(inRange(envOutboundMaxInFlight, c.OutboundMaxInFlight, 1, 1000))
+	add(inRange(envOutboundConcurrency, c.OutboundConcurrency, 1, 1000))
 	add(inRange(envOutboundSecretGrace, c.OutboundSecretGrace, time.Minute, 30*24*time.Hour))
 	add(inRange(envInvitationTTL, c.InvitationTTL, time.Minute, 365*24*time.Hour))
 	add(inRange(envAPIRateLimit, c.APIRateLimit, 1, 100000))

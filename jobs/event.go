@@ -42,7 +42,7 @@ func (e ApplyEvent) TaskID() string {
 // Options for applying an event: its own queue; 14 retries of asynq's
 // default backoff (n⁴ s plus jitter) span about a day, so a Postgres outage
 // does not exhaust them; and a timeout far above a normal apply. Like every
-// task, it leaves Redis once done (see Queues).
+// task, it leaves Redis once done (see QueueInbound).
 var applyEventOptions = []asynq.Option{
 	asynq.Queue(QueueInbound),
 	asynq.MaxRetry(14),

@@ -13,14 +13,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Queues. Inbound events have a queue of their own so that a backlog of one
-// kind of work never starves another.
-const (
-	QueueInbound  = "inbound"
-	QueueOutbound = "outbound"
-)
-
-// Queues maps every queue to its asynq priority weight.
+// Queues. A worker process serves each with an asynq server of its own,
+// with goroutines of its own (SEATSYNC_WORKER_CONCURRENCY for inbound,
+// SEATSYNC_OUTBOUND_CONCURRENCY for outbound), so that neither kind of work
+// waits for the other: a backlog of events does not hold up deliveries, and
+// a subscriber that hangs holds no goroutine an event needs.
 //
 // No task is retained once done: asynq deletes it at once. Postgres makes a
 // second task for the same work harmless (the inbox claim applies an event
@@ -29,10 +26,10 @@ const (
 // queue every 8 s in each worker process: with any retention, a sustained
 // rate above about 12 tasks/s per worker would grow Redis without bound, by
 // about 0.9 KB per event.
-var Queues = map[string]int{
-	QueueInbound:  10,
-	QueueOutbound: 5,
-}
+const (
+	QueueInbound  = "inbound"
+	QueueOutbound = "outbound"
+)
 
 // Outcome is what an enqueue did.
 type Outcome int

@@ -40,7 +40,7 @@ func TestEnqueueApplyEventOncePerEventID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Done, the task leaves Redis (see jobs.Queues).
+	// Done, the task leaves Redis (see jobs.QueueInbound).
 	if info.Type != jobs.TypeApplyEvent || info.MaxRetry != 14 || info.Timeout != 30*time.Second || info.Retention != 0 {
 		t.Errorf("task options = type %s, max retry %d, timeout %s, retention %s", info.Type, info.MaxRetry, info.Timeout, info.Retention)
 	}

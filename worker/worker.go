@@ -26,7 +26,12 @@ import (
 
 // Options tune the worker.
 type Options struct {
+	// Concurrency is how many inbound tasks (events, schedules) run at once.
 	Concurrency int
+	// OutboundConcurrency is how many deliveries run at once, on goroutines
+	// of their own: a delivery spends most of its time waiting for the
+	// subscriber, and one that hangs holds none of Concurrency's.
+	OutboundConcurrency int
 	// TaskCheckInterval is how often an idle worker polls Redis; asynq's
 	// default of one second would make every event wait that long.
 	TaskCheckInterval time.Duration
@@ -57,10 +62,10 @@ type taskType struct {
 	retryDelay func(n int, err error, t *asynq.Task) time.Duration
 }
 
-// Worker is the asynq server with its handlers, the inbox sweeper and the
-// outbox relay.
+// Worker is the asynq servers with their handlers (one server per queue,
+// see jobs.QueueInbound), the inbox sweeper and the outbox relay.
 type Worker struct {
-	srv        *asynq.Server
+	servers    []*asynq.Server
 	mux        *asynq.ServeMux
 	deliveries *delivery.Handler
 	sweeper    *inbox.Sweeper
@@ -95,9 +100,7 @@ func New(opts Options, redisOpt asynq.RedisConnOpt, rdb redis.UniversalClient, d
 	for typ, tt := range tasks {
 		mux.Handle(typ, tt.handler)
 	}
-	srv := asynq.NewServer(redisOpt, asynq.Config{
-		Concurrency:       opts.Concurrency,
-		Queues:            jobs.Queues,
+	config := asynq.Config{
 		TaskCheckInterval: opts.TaskCheckInterval,
 		ShutdownTimeout:   opts.ShutdownTimeout,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
@@ -123,9 +126,17 @@ func New(opts Options, redisOpt asynq.RedisConnOpt, rdb redis.UniversalClient, d
 		// Task failures are logged once, by the error handlers; asynq's own
 		// warnings would repeat them.
 		LogLevel: asynq.ErrorLevel,
-	})
+	}
+	server := func(queue string, concurrency int) *asynq.Server {
+		c := config
+		c.Queues, c.Concurrency = map[string]int{queue: 1}, concurrency
+		return asynq.NewServer(redisOpt, c)
+	}
 	return &Worker{
-		srv:        srv,
+		servers: []*asynq.Server{
+			server(jobs.QueueInbound, opts.Concurrency),
+			server(jobs.QueueOutbound, opts.OutboundConcurrency),
+		},
 		mux:        mux,
 		deliveries: deliveries,
 		sweeper:    inbox.NewSweeper(db, queue, opts.SweepAfter, m.swept, log),
@@ -138,8 +149,13 @@ func New(opts Options, redisOpt asynq.RedisConnOpt, rdb redis.UniversalClient, d
 
 // Start begins processing. It does not block; use Shutdown to stop.
 func (w *Worker) Start() error {
-	if err := w.srv.Start(w.mux); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+	for i, srv := range w.servers {
+		if err := srv.Start(w.mux); err != nil {
+			for _, started := range w.servers[:i] {
+				started.Shutdown()
+			}
+			return fmt.Errorf("start worker: %w", err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
@@ -154,14 +170,21 @@ func (w *Worker) Start() error {
 }
 
 // Shutdown stops taking tasks, waits for in-flight ones up to the shutdown
-// timeout (unfinished ones return to the queue) and stops the sweepers and
-// the relay; then it gives back the endpoint slots it keeps idle.
+// timeout (unfinished ones return to the queue; both queues' servers wait
+// at once) and stops the sweepers and the relay; then it gives back the
+// endpoint slots it keeps idle.
 func (w *Worker) Shutdown() {
-	w.srv.Stop()
+	for _, srv := range w.servers {
+		srv.Stop()
+	}
 	if w.stop != nil {
 		w.stop()
 	}
-	w.srv.Shutdown()
+	var stopping sync.WaitGroup
+	for _, srv := range w.servers {
+		stopping.Go(srv.Shutdown)
+	}
+	stopping.Wait()
 	w.deliveries.Close()
 	w.background.Wait()
 }

@@ -127,7 +127,7 @@ func TestUnappliableEventFailsWithoutRetry(t *testing.T) {
 	}
 	// The event's failure is its recorded outcome, not a failure of its
 	// task: the task is done at its first attempt and leaves Redis (no task
-	// is retained once done, see jobs.Queues); the queue counts no failure,
+	// is retained once done, see jobs.QueueInbound); the queue counts no failure,
 	// retries nothing and archives nothing.
 	inspector := asynq.NewInspector(s.redis)
 	defer inspector.Close()

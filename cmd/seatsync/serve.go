@@ -66,9 +66,10 @@ func (d *deps) newWorker() *worker.Worker {
 		DisableAfter:      d.cfg.OutboundDisableAfter,
 		Retention:         d.cfg.OutboundRetention,
 
+		OutboundConcurrency:    d.cfg.OutboundConcurrency,
 		MaxInFlightPerEndpoint: d.cfg.OutboundMaxInFlight,
 	}, d.redis, d.rdb, d.db, d.queue,
-		webhooks.NewSender(15*time.Second, d.cfg.OutboundAllowPrivateNetworks, d.cfg.WorkerConcurrency),
+		webhooks.NewSender(15*time.Second, d.cfg.OutboundAllowPrivateNetworks, d.cfg.OutboundConcurrency),
 		worker.NewMetrics(d.reg), d.log)
 }
 

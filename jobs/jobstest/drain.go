@@ -8,14 +8,12 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-
-	"github.com/seatsync/seatsync/jobs"
 )
 
 // NoopDrain is the queue's own floor, the baseline a worker benchmark is
 // read against: it queues b.N tasks of payloadSize bytes on queue, then
-// times a server of the worker's shape (concurrency, the worker's queues)
-// draining them with a handler that does nothing, and reports tasks/s.
+// times a server of the worker's shape for that queue (concurrency, the
+// queue alone) draining them with a handler that does nothing, and reports tasks/s.
 func NoopDrain(b *testing.B, opt asynq.RedisClientOpt, queue string, payloadSize, concurrency int) {
 	b.Helper()
 	client := asynq.NewClient(opt)
@@ -28,7 +26,7 @@ func NoopDrain(b *testing.B, opt asynq.RedisClientOpt, queue string, payloadSize
 	}
 	var done atomic.Int64
 	all := make(chan struct{})
-	srv := asynq.NewServer(opt, asynq.Config{Concurrency: concurrency, Queues: jobs.Queues,
+	srv := asynq.NewServer(opt, asynq.Config{Concurrency: concurrency, Queues: map[string]int{queue: 1},
 		TaskCheckInterval: 10 * time.Millisecond, LogLevel: asynq.FatalLevel})
 	b.ResetTimer()
 	err := srv.Start(asynq.HandlerFunc(func(context.Context, *asynq.Task) error {

@@ -112,7 +112,7 @@ func (b *bundle) startProcess(o delivery.Options, concurrency int) {
 func (b *bundle) serve(h *delivery.Handler, concurrency int) {
 	srv := asynq.NewServer(b.redis, asynq.Config{
 		Concurrency:              concurrency,
-		Queues:                   jobs.Queues,
+		Queues:                   map[string]int{jobs.QueueOutbound: 1},
 		TaskCheckInterval:        10 * time.Millisecond,
 		DelayedTaskCheckInterval: time.Second,
 		ShutdownTimeout:          5 * time.Second,
