@@ -66,6 +66,26 @@ func (h *Handler) Close() { h.slots.close() }
 // IsFailure).
 var ErrEndpointBusy = errors.New("endpoint has the most deliveries in flight")
 
+// slowEndpoint is ErrEndpointBusy for an endpoint whose every slot has
+// been sending for slowFor (see endpointSlots.slowFor).
+type slowEndpoint struct{ slowFor time.Duration }
+
+func (e *slowEndpoint) Error() string {
+	return fmt.Sprintf("%v, every one sending for %s", ErrEndpointBusy, e.slowFor.Round(time.Millisecond))
+}
+
+func (e *slowEndpoint) Unwrap() error { return ErrEndpointBusy }
+
+// busyError is the error of a delivery that steps aside: slowFor is how
+// long the endpoint's slots have all been sending, 0 when it is not slow
+// but only busy.
+func busyError(slowFor time.Duration) error {
+	if slowFor > 0 {
+		return &slowEndpoint{slowFor: slowFor}
+	}
+	return ErrEndpointBusy
+}
+
 // retryLater carries the subscriber's Retry-After to the retry schedule.
 type retryLater struct {
 	after    time.Duration
@@ -83,9 +103,9 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	// A delivery for an endpoint that is slow with every slot steps aside
 	// before it costs a read.
-	if h.slots.busy(p.EndpointID, time.Now()) {
+	if slow := h.slots.slowFor(p.EndpointID, time.Now()); slow > 0 {
 		h.metrics.deferred.Inc()
-		return ErrEndpointBusy
+		return busyError(slow)
 	}
 	d, err := h.db.DeliveryForSending(ctx, p.DeliveryID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -141,7 +161,7 @@ func (h *Handler) send(ctx context.Context, d storage.DeliveryToSend, sl *slot) 
 // queued, each stepping aside again every retry, do not between them
 // hold the goroutines the other endpoints need. Once every slot of the
 // endpoint has been sending for slowAfter, a delivery steps aside at once
-// (endpointSlots.busy).
+// (endpointSlots.slowFor).
 const slotWait = 50 * time.Millisecond
 
 // record logs the attempt and turns its outcome into the task's.

@@ -16,10 +16,14 @@ import (
 func IsFailure(err error) bool { return !errors.Is(err, ErrEndpointBusy) }
 
 // RetryDelay is the schedule of SPEC §3 with ±20 % jitter, or the
-// subscriber's own Retry-After; a busy endpoint is tried again shortly.
+// subscriber's own Retry-After; a busy endpoint is tried again shortly,
+// a slow one later (see slowRetry).
 func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if slow, ok := errors.AsType[*slowEndpoint](err); ok {
+		return busyRetry + rand.N(min(slow.slowFor, maxSlowRetry))
+	}
 	if errors.Is(err, ErrEndpointBusy) {
-		return 100*time.Millisecond + rand.N(400*time.Millisecond)
+		return busyRetry + rand.N(400*time.Millisecond)
 	}
 	var later *retryLater
 	if errors.As(err, &later) && later.after > 0 {
@@ -29,6 +33,19 @@ func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	jitter := time.Duration(float64(step) * 0.2 * (2*rand.Float64() - 1))
 	return step + jitter
 }
+
+// A delivery that stepped aside for a busy endpoint comes back after
+// busyRetry and up to 400 ms more. One that stepped aside for a slow
+// endpoint (every slot sending for longer than slowAfter) comes back after
+// busyRetry and up to as long again as the slots have been sending, at
+// most maxSlowRetry: none of them can end before its sends do, which for a
+// hanging endpoint is the send timeout. Spread at random, a dead endpoint's
+// backlog does not pass through the queue every second (each pass a
+// dequeue and a Redis write), nor all at once.
+const (
+	busyRetry    = 100 * time.Millisecond
+	maxSlowRetry = 10 * time.Second
+)
 
 // roundUp stretches d so that now+d falls on a whole second. asynq keeps a
 // retry's time in whole seconds, cutting off the fraction, so a delay of

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -93,24 +94,27 @@ return 1`)
 // machine short of CPU sends its backlog through the retry queue.
 const slowAfter = time.Second
 
-// busy tells whether every slot of the endpoint is held here by a
-// delivery sending for longer than slowAfter: waiting would be in vain.
-func (s *endpointSlots) busy(endpointID string, now time.Time) bool {
+// slowFor tells how long every slot of the endpoint has been held here by
+// a delivery still sending, when that is longer than slowAfter (waiting
+// would be in vain), and 0 otherwise: the age of the youngest send.
+func (s *endpointSlots) slowFor(endpointID string, now time.Time) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.busyLocked(s.endpoints[endpointID], now)
+	return s.slowForLocked(s.endpoints[endpointID], now)
 }
 
-func (s *endpointSlots) busyLocked(l *localSlots, now time.Time) bool {
+func (s *endpointSlots) slowForLocked(l *localSlots, now time.Time) time.Duration {
 	if l == nil || len(l.held) < s.max || len(l.idle) > 0 {
-		return false
+		return 0
 	}
+	youngest := time.Duration(math.MaxInt64)
 	for sl := range l.held {
-		if now.Sub(sl.since) < slowAfter {
-			return false
-		}
+		youngest = min(youngest, now.Sub(sl.since))
 	}
-	return true
+	if youngest < slowAfter {
+		return 0
+	}
+	return youngest
 }
 
 // acquire takes a slot for a send that ends by until at the latest; a
@@ -133,10 +137,10 @@ func (s *endpointSlots) acquire(ctx context.Context, endpointID string, until, d
 			s.mu.Unlock()
 			continue
 		}
-		if s.busyLocked(l, now) || !now.Before(giveUp) {
+		if slow := s.slowForLocked(l, now); slow > 0 || !now.Before(giveUp) {
 			s.dropIfUnused(endpointID, l)
 			s.mu.Unlock()
-			return nil, ErrEndpointBusy
+			return nil, busyError(slow)
 		}
 		// While another process holds some of the slots, one may come
 		// free there: poll Redis too. Otherwise only a release here can

@@ -123,8 +123,8 @@ func TestIdleSlotIsTakenAgainWithoutRedis(t *testing.T) {
 	s.keepIdle = time.Hour                    // idle until taken, however slow the test runs
 	s.mu.Unlock()
 	s.release(ctx, "e1", first)
-	if s.busy("e1", time.Now()) {
-		t.Error("busy with its one slot idle")
+	if slow := s.slowFor("e1", time.Now()); slow != 0 {
+		t.Errorf("slow for %s with its one slot idle", slow)
 	}
 	// Redis refuses a slot now (its one member is the idle slot), so only
 	// the idle slot can serve the second acquire.
@@ -209,8 +209,9 @@ func TestHandedSlotLastsThroughTheNewSend(t *testing.T) {
 	}
 }
 
-// Every slot held here by a long send: the endpoint is busy, and a
-// delivery for it steps aside without waiting.
+// Every slot held here by a long send: the endpoint is slow for as long as
+// its youngest send has been going, and a delivery for it steps aside
+// without waiting.
 func TestEndpointWhoseSlotsAllHangIsBusy(t *testing.T) {
 	s, _ := newTestSlots(t, 2)
 	ctx := t.Context()
@@ -221,17 +222,26 @@ func TestEndpointWhoseSlotsAllHangIsBusy(t *testing.T) {
 		held = append(held, sl)
 	}
 	now := time.Now()
-	if s.busy("e1", now) {
-		t.Fatal("busy while the sends have only just started")
+	if slow := s.slowFor("e1", now); slow != 0 {
+		t.Fatalf("slow for %s while the sends have only just started", slow)
 	}
-	if !s.busy("e1", now.Add(slowAfter+time.Second)) {
-		t.Error("not busy with every slot sending for longer than slowAfter")
+	later := now.Add(slowAfter + time.Second)
+	if slow := s.slowFor("e1", later); slow < slowAfter+time.Second || slow > later.Sub(held[0].since) {
+		t.Errorf("slow for %s with every slot sending for longer than slowAfter, want the youngest send's %s", slow, later.Sub(held[1].since))
+	}
+	s.mu.Lock()
+	for _, sl := range held { // sending for a while already, in real time
+		sl.since = sl.since.Add(-2 * slowAfter)
+	}
+	s.mu.Unlock()
+	sl, err := s.acquire(ctx, "e1", until, deadline, time.Minute)
+	if slow, ok := errors.AsType[*slowEndpoint](err); !ok || slow.slowFor < 2*slowAfter {
+		t.Errorf("acquire on the slow endpoint: %v, %v; want at once a slowEndpoint of at least %s", sl, err, 2*slowAfter)
 	}
 	s.release(ctx, "e1", held[0])
-	if s.busy("e1", now.Add(time.Hour)) {
-		t.Error("busy with a slot idle")
+	if slow := s.slowFor("e1", now.Add(time.Hour)); slow != 0 {
+		t.Errorf("slow for %s with a slot idle", slow)
 	}
-
 }
 
 // Two processes share the endpoint's bound: with one slot each held, a
@@ -256,5 +266,32 @@ func TestSlotsAreBoundAcrossProcesses(t *testing.T) {
 	}
 	if zs := members(t, rdb, "e1"); len(zs) != 2 {
 		t.Errorf("Redis holds %v, want the two slots of a", zs)
+	}
+}
+
+// A delivery that stepped aside for a busy endpoint comes back within
+// half a second; one that stepped aside for a slow endpoint comes back
+// spread over up to as long as the endpoint has been slow, at most
+// maxSlowRetry.
+func TestSteppedAsideDeliveriesComeBackSpread(t *testing.T) {
+	for _, tc := range []struct {
+		err      error
+		min, max time.Duration
+	}{
+		{ErrEndpointBusy, busyRetry, busyRetry + 400*time.Millisecond},
+		{busyError(3 * time.Second), busyRetry, busyRetry + 3*time.Second},
+		{busyError(time.Hour), busyRetry, busyRetry + maxSlowRetry},
+	} {
+		var longest time.Duration
+		for range 200 {
+			d := RetryDelay(0, tc.err, nil)
+			if d < tc.min || d > tc.max {
+				t.Fatalf("%v: delay %s, want %s to %s", tc.err, d, tc.min, tc.max)
+			}
+			longest = max(longest, d)
+		}
+		if spread := tc.max - tc.min; longest < tc.min+spread/2 {
+			t.Errorf("%v: the longest of 200 delays is %s, want them spread up to %s", tc.err, longest, tc.max)
+		}
 	}
 }
