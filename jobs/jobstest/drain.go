@@ -13,7 +13,8 @@ import (
 // NoopDrain is the queue's own floor, the baseline a worker benchmark is
 // read against: it queues b.N tasks of payloadSize bytes on queue, then
 // times a server of the worker's shape for that queue (concurrency, the
-// queue alone) draining them with a handler that does nothing, and reports tasks/s.
+// queue alone) draining them with a handler that does nothing, and
+// reports tasks/s.
 func NoopDrain(b *testing.B, opt asynq.RedisClientOpt, queue string, payloadSize, concurrency int) {
 	b.Helper()
 	client := asynq.NewClient(opt)

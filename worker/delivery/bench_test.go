@@ -16,9 +16,9 @@ import (
 
 // The delivery benchmarks run the handler under an asynq server of the
 // shape of the worker's outbound one (the outbound queue alone, at the
-// default SEATSYNC_OUTBOUND_CONCURRENCY of 20) against local sinks; .ci/perf-delivery
-// runs them with BenchmarkBaselineAsynqNoopDrain in the same run and
-// reports the ratios. Absolute figures drift between runs and machines;
+// default SEATSYNC_OUTBOUND_CONCURRENCY of 20) against local sinks;
+// .ci/perf-delivery runs them with BenchmarkBaselineAsynqNoopDrain in the
+// same run and reports the ratios. Absolute figures drift between runs and machines;
 // the ratios are what to compare.
 
 const benchConcurrency = 20

@@ -17,7 +17,7 @@ func IsFailure(err error) bool { return !errors.Is(err, ErrEndpointBusy) }
 
 // RetryDelay is the schedule of SPEC §3 with ±20 % jitter, or the
 // subscriber's own Retry-After; a busy endpoint is tried again shortly,
-// a slow one later (see slowRetry).
+// a slow one later (see maxSlowRetry).
 func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	if slow, ok := errors.AsType[*slowEndpoint](err); ok {
 		return busyRetry + rand.N(min(slow.slowFor, maxSlowRetry))
