@@ -1,6 +1,7 @@
 package delivery_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -8,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/jobs/jobstest"
@@ -23,10 +26,20 @@ import (
 
 const benchConcurrency = 20
 
+// quietRedis drops go-redis's own log lines from here on: one printed
+// while a benchmark runs lands inside its result line, which
+// .ci/perf-delivery reads (a pool warning once broke a run's figures).
+func quietRedis() { redis.SetLogger(discardRedisLog{}) }
+
+type discardRedisLog struct{}
+
+func (discardRedisLog) Printf(context.Context, string, ...any) {}
+
 // BenchmarkBaselineAsynqNoopDrain is the queue's own floor: how fast a
 // server of the same shape drains outbound tasks whose handler does
 // nothing.
 func BenchmarkBaselineAsynqNoopDrain(b *testing.B) {
+	quietRedis()
 	_, bb := setup(b, delivery.Options{})
 	jobstest.NoopDrain(b, bb.redis, jobs.QueueOutbound, 120, benchConcurrency) // a delivery task's payload size
 }
@@ -45,6 +58,7 @@ func BenchmarkDeliveryOneSinkInFlight10(b *testing.B) {
 }
 
 func benchmarkOneSink(b *testing.B, o delivery.Options) {
+	quietRedis()
 	_, bb := setup(b, o)
 	var got atomic.Int64
 	all := make(chan struct{})
@@ -82,6 +96,7 @@ func BenchmarkFanOut50OneHanging(b *testing.B) {
 }
 
 func benchmarkFanOut(b *testing.B, oneHanging bool) {
+	quietRedis()
 	_, bb := setup(b, delivery.Options{})
 	bb.start(benchConcurrency)
 	var mu sync.Mutex
