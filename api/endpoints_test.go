@@ -16,6 +16,7 @@ import (
 
 	"github.com/seatsync/seatsync/api/apitest"
 	"github.com/seatsync/seatsync/storage"
+	"github.com/seatsync/seatsync/storage/storagetest"
 )
 
 func (e *apiTest) create(body string) map[string]any {
@@ -27,12 +28,7 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 	t.Parallel()
 	e := newAPITest(t, allowPrivate)
 	ctx := context.Background()
-	if err := e.db.InTx(ctx, func(tx *storage.Tx) error {
-		_, err := tx.UpsertCustomer(ctx, storage.CustomerInput{ExternalID: "acme"}, time.Now())
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	storagetest.NewCustomer(t, e.db, "acme")
 
 	first := e.create(`{"url":"http://127.0.0.1:9/hook","event_types":["seat.assigned","seat.revoked","seat.assigned"]}`)
 	id, secret := first["id"].(string), first["secret"].(string)

@@ -75,17 +75,7 @@ func TestHangingDeliveriesDoNotHoldEvents(t *testing.T) {
 	if _, err := w.db.CreateEndpoint(ctx, storage.EndpointInput{URL: sink.URL, Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
-	err = w.db.InTx(ctx, func(tx *storage.Tx) error {
-		_, err := tx.UpsertCustomer(ctx, storage.CustomerInput{ExternalID: "acme", Name: "Acme"}, time.Now())
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acme, err := w.db.CustomerByExternalID(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	acme := storagetest.NewCustomer(t, w.db, "acme")
 	err = w.db.InTx(ctx, func(tx *storage.Tx) error {
 		for range outbound + 1 {
 			body := map[string]any{"type": "seat.assigned", "timestamp": time.Now().UTC()}

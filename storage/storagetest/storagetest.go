@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -167,4 +168,23 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// NewCustomer records the customer externalID (named after it) in db, as
+// an event would, and returns it.
+func NewCustomer(t testing.TB, db *storage.DB, externalID string) storage.Customer {
+	t.Helper()
+	ctx := context.Background()
+	err := db.InTx(ctx, func(tx *storage.Tx) error {
+		_, err := tx.UpsertCustomer(ctx, storage.CustomerInput{ExternalID: externalID, Name: externalID}, time.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.CustomerByExternalID(ctx, externalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -71,19 +71,7 @@ func setup(t testing.TB, o delivery.Options) (*delivery.Handler, *bundle) {
 		b.rdb.Close()
 	})
 	b.relay = delivery.NewRelay(b.db, b.queue, b.log)
-	ctx := t.Context()
-	err := b.db.InTx(ctx, func(tx *storage.Tx) error {
-		_, err := tx.UpsertCustomer(ctx, storage.CustomerInput{ExternalID: "acme", Name: "Acme"}, time.Now())
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := b.db.CustomerByExternalID(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.customer = c.ID
+	b.customer = storagetest.NewCustomer(t, b.db, "acme").ID
 	o.Now = b.clock.now
 	b.metrics = prometheus.NewRegistry()
 	b.handler = delivery.NewHandler(b.db, webhooks.NewSender(15*time.Second, true, 0), b.rdb, o,
