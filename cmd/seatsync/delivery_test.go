@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/seatsync/seatsync/jobs"
 	"github.com/seatsync/seatsync/storage"
 	"github.com/seatsync/seatsync/webhooks"
 )
@@ -183,15 +185,38 @@ func TestDeliveryRetriesUntilDelivered(t *testing.T) {
 	}
 }
 
-// The per-endpoint in-flight limit and the rotation grace come from the
-// configuration: a hanging endpoint holds exactly
-// SEATSYNC_OUTBOUND_MAX_IN_FLIGHT deliveries (not the default 4) while
-// another endpoint gets all its messages, and a rotated-out secret signs
-// for SEATSYNC_OUTBOUND_SECRET_GRACE.
+// The delivery limits and the rotation grace come from the configuration:
+// the worker serves events with SEATSYNC_WORKER_CONCURRENCY goroutines and
+// deliveries with SEATSYNC_OUTBOUND_CONCURRENCY of their own, a hanging
+// endpoint holds exactly SEATSYNC_OUTBOUND_MAX_IN_FLIGHT deliveries (not
+// the default 4) while another endpoint gets all its messages, and a
+// rotated-out secret signs for SEATSYNC_OUTBOUND_SECRET_GRACE.
 func TestDeliveryLimitsFromConfiguration(t *testing.T) {
 	s := newStack(t, allowPrivate, "SEATSYNC_OUTBOUND_MAX_IN_FLIGHT=2", "SEATSYNC_OUTBOUND_SECRET_GRACE=1h",
-		"SEATSYNC_WORKER_CONCURRENCY=8")
+		"SEATSYNC_WORKER_CONCURRENCY=3", "SEATSYNC_OUTBOUND_CONCURRENCY=8")
 	s.startWorker()
+	inspector := asynq.NewInspector(s.redis)
+	defer inspector.Close()
+	var servers []*asynq.ServerInfo
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); len(servers) < 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond) // each server writes its heartbeat as it starts
+		if servers, err = inspector.Servers(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shapes := map[string]int{}
+	for _, srv := range servers {
+		for q := range srv.Queues {
+			shapes[q] = srv.Concurrency
+		}
+		if len(srv.Queues) != 1 {
+			t.Errorf("a server serves queues %v, want one queue each", srv.Queues)
+		}
+	}
+	if want := map[string]int{jobs.QueueInbound: 3, jobs.QueueOutbound: 8}; !maps.Equal(shapes, want) {
+		t.Errorf("queue servers' concurrency %v, want %v", shapes, want)
+	}
 	var mu sync.Mutex
 	active, most := 0, 0
 	release := make(chan struct{})
