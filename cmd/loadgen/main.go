@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -26,7 +27,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout)
 	stop()
 	if err != nil {
@@ -69,8 +70,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Int64Var(&o.customers, "customers", 100, "customers the users are spread over (1: one customer, as an identity provider's import)")
 	fs.StringVar(&o.acked, "acked", "", "write the id of every event answered 202 to this file, one a line")
 	bodySize := fs.Bool("body-size", false, "print the size in bytes of the bodies sent, and exit")
+	floor := fs.String("serve-floor", "", "instead of sending, serve seatsync's receiver handler for source demo on this loopback address, over an inbox that answers every event as recorded before (the receive path's floor; see floor.go), until interrupted")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *floor != "" {
+		return serveFloor(ctx, *floor, o.secret)
 	}
 	if *bodySize {
 		fmt.Fprintln(stdout, len(eventBody(nil, &o, 1, time.Now())))

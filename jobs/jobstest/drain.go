@@ -17,6 +17,14 @@ import (
 // reports tasks/s.
 func NoopDrain(b *testing.B, opt asynq.RedisClientOpt, queue string, payloadSize, concurrency int) {
 	b.Helper()
+	Drain(b, opt, queue, payloadSize, concurrency, func(context.Context) error { return nil })
+}
+
+// Drain is NoopDrain with a handler that calls work for every task: the
+// floor of the queue plus the least a task of some kind must do (a
+// delivery's one HTTP request, say). An error of work fails the benchmark.
+func Drain(b *testing.B, opt asynq.RedisClientOpt, queue string, payloadSize, concurrency int, work func(context.Context) error) {
+	b.Helper()
 	client := asynq.NewClient(opt)
 	defer client.Close()
 	payload := make([]byte, payloadSize)
@@ -30,7 +38,10 @@ func NoopDrain(b *testing.B, opt asynq.RedisClientOpt, queue string, payloadSize
 	srv := asynq.NewServer(opt, asynq.Config{Concurrency: concurrency, Queues: map[string]int{queue: 1},
 		TaskCheckInterval: 10 * time.Millisecond, LogLevel: asynq.FatalLevel})
 	b.ResetTimer()
-	err := srv.Start(asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
+	err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
+		if err := work(ctx); err != nil {
+			b.Error(err) // and counted, so that the drain still ends
+		}
 		if done.Add(1) == int64(b.N) {
 			close(all)
 		}

@@ -1,8 +1,11 @@
 package delivery_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"sync"
@@ -42,6 +45,42 @@ func BenchmarkBaselineAsynqNoopDrain(b *testing.B) {
 	quietRedis()
 	_, bb := setup(b, delivery.Options{})
 	jobstest.NoopDrain(b, bb.redis, jobs.QueueOutbound, 120, benchConcurrency) // a delivery task's payload size
+}
+
+// BenchmarkBaselineSendDrain is the floor of a delivery to one sink: the
+// same server draining outbound tasks whose handler only POSTs a body of
+// a seat.assigned message's size to a sink like the one of
+// BenchmarkDeliveryOneSink, at most the default in-flight limit at once,
+// over kept-alive connections. What a delivery adds to it (reading the
+// message, signing, recording the attempt, the endpoint's slots) is
+// seatsync's own cost.
+func BenchmarkBaselineSendDrain(b *testing.B) {
+	quietRedis()
+	_, bb := setup(b, delivery.Options{})
+	sk := newSink(b, ok)
+	body, err := json.Marshal(map[string]any{"type": "seat.assigned", "timestamp": time.Now().UTC(), "data": map[string]any{
+		"seat_id": "seat_1000", "customer": map[string]any{"id": bb.customer, "external_id": "acme"},
+		"product_id": "pro", "user": map[string]any{"external_id": "u1"},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchConcurrency}, Timeout: 15 * time.Second}
+	inFlight := make(chan struct{}, delivery.DefaultMaxInFlight)
+	jobstest.Drain(b, bb.redis, jobs.QueueOutbound, 120, benchConcurrency, func(ctx context.Context) error {
+		inFlight <- struct{}{}
+		defer func() { <-inFlight }()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, sk.srv.URL, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		return res.Body.Close()
+	})
 }
 
 // BenchmarkDeliveryOneSink drains b.N queued deliveries to one healthy
