@@ -37,7 +37,7 @@ const floorMaxBody = 1 << 20
 
 // serveFloor serves the floor receiver on addr until ctx ends.
 func serveFloor(ctx context.Context, addr, secret string) error {
-	if !strings.HasPrefix(addr, "127.") && !strings.HasPrefix(addr, "localhost:") {
+	if !strings.HasPrefix(addr, "127.") && !strings.HasPrefix(addr, "localhost:") && !strings.HasPrefix(addr, "[::1]:") {
 		return errors.New("-serve-floor must be a loopback address: this tool only loads the local machine")
 	}
 	h, err := floorHandler(secret)
