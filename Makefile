@@ -55,7 +55,7 @@ lint: ## go vet and staticcheck
 bench: services ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 
-perf: ## load a local receiver; report events/s beside pgbench and raw asynq, and apply latency
+perf: ## load a local receiver; events/s beside pgbench, the receive floor and raw asynq; apply latency; then perf-delivery
 	@.ci/perf
 
 perf-engine: ## the seat engine at 100, 10k and 50k seats for one customer, a 10k-user import, apply rate beside pgbench
