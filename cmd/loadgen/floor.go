@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -37,7 +36,7 @@ const floorMaxBody = 1 << 20
 
 // serveFloor serves the floor receiver on addr until ctx ends.
 func serveFloor(ctx context.Context, addr, secret string) error {
-	if !strings.HasPrefix(addr, "127.") && !strings.HasPrefix(addr, "localhost:") && !strings.HasPrefix(addr, "[::1]:") {
+	if host, _, err := net.SplitHostPort(addr); err != nil || !loopback(host) {
 		return errors.New("-serve-floor must be a loopback address: this tool only loads the local machine")
 	}
 	h, err := floorHandler(secret)

@@ -76,3 +76,21 @@ func TestFloorServesLoopbackOnly(t *testing.T) {
 		t.Errorf("-serve-floor 0.0.0.0:0: %v, want a refusal naming loopback", err)
 	}
 }
+
+// Only this machine is loaded: a name that merely starts like a loopback
+// address is not one.
+func TestLoopback(t *testing.T) {
+	for host, want := range map[string]bool{
+		"127.0.0.1": true, "127.0.0.2": true, "::1": true, "localhost": true,
+		"127.evil.test": false, "example.com": false, "10.0.0.1": false, "0.0.0.0": false, "": false,
+	} {
+		if got := loopback(host); got != want {
+			t.Errorf("loopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+	for _, url := range []string{"http://127.evil.test/v1/webhooks/demo", "https://127.0.0.1/", "127.0.0.1:8080"} {
+		if err := run(context.Background(), []string{"-url", url, "-secret", testSecret}, io.Discard); err == nil {
+			t.Errorf("-url %s was accepted", url)
+		}
+	}
+}

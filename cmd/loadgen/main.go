@@ -11,6 +11,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -85,9 +87,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("-d must be in (0, %s], and -c and -customers at least 1", maxDuration)
 	}
 	o.urls = strings.Split(o.url, ",")
-	for _, u := range o.urls {
-		if !strings.HasPrefix(u, "http://127.") && !strings.HasPrefix(u, "http://localhost") && !strings.HasPrefix(u, "http://[::1]") {
-			return errors.New("-url must be a loopback address: this tool only loads the local machine")
+	for _, raw := range o.urls {
+		if u, err := url.Parse(raw); err != nil || u.Scheme != "http" || !loopback(u.Hostname()) {
+			return errors.New("-url must be an http URL of a loopback address: this tool only loads the local machine")
 		}
 	}
 	signer, err := webhooks.NewStandardSigner(o.secret)
@@ -110,6 +112,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "asynq enqueue baseline: %s\n", raw)
 	fmt.Fprintf(stdout, "ratio receive/enqueue: %.3f\n", res.perSecond()/raw.perSecond())
 	return nil
+}
+
+// loopback tells whether host (a name or an address, without its port) is
+// this machine, the only one this tool loads.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // result is what one phase measured.

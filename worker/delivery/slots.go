@@ -90,8 +90,9 @@ return 1`)
 // for the endpoint to count as slow: then a delivery does not wait for one
 // of them to come free, it steps aside at once (and comes back later, see
 // maxSlowRetry). It is about what stepping aside for a busy endpoint costs
-// (a retry 0.1–0.5 s later, and the queue's 1 s check of retries), so that neither a subscriber that merely answers slowly nor a
-// machine short of CPU sends its backlog through the retry queue.
+// (a retry 0.1–0.5 s later, and the queue's 1 s check of retries), so
+// that neither a subscriber that merely answers slowly nor a machine short
+// of CPU sends its backlog through the retry queue.
 const slowAfter = time.Second
 
 // slowFor tells how long every slot of the endpoint has been held here by
